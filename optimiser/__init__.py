@@ -1,1 +1,56 @@
-"""Hour-by-hour dispatch of a compute site: ASIC mining, GPU hosting, or power handed back."""
+"""Hour-by-hour dispatch of a compute site: run ASICs, run GPUs, or give the megawatts back.
+
+The four steps, each a function a notebook can stop after::
+
+    sc = optimiser.load_scenario("scenarios/example")   # files -> checked inputs
+    m = optimiser.build(sc)                              # -> a Pyomo model: edit it here
+    res = optimiser.solve(m)                             # -> HiGHS -> Results
+    res.write("out/example")                             # -> dispatch.csv, summary.json
+
+:func:`run` does all four.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from .errors import DispatchError, InfeasibleError, InputError, Problem, SolverError
+from .model import add_cost, add_revenue
+from .model.core import build as _build
+from .results import Results
+from .scenario import Scenario, ScenarioConfig, from_config, load_scenario
+from .solve import solve
+
+__all__ = [
+    "DispatchError", "InfeasibleError", "InputError", "Problem", "Results", "Scenario", "ScenarioConfig",
+    "SolverError", "add_cost", "add_revenue", "build", "from_config", "load_scenario", "run", "solve",
+]
+__version__ = "0.1.0"
+
+
+def build(scenario: Scenario, components: Any = None) -> Any:
+    """Build the Pyomo model of a scenario (see :func:`optimiser.model.core.build`)."""
+    t0 = time.perf_counter()
+    m = _build(scenario, components)
+    m.dispatch.build_s = time.perf_counter() - t0
+    return m
+
+
+def run(
+    scenario: str | Path | Scenario,
+    out: str | Path | None = None,
+    **solve_options: Any,
+) -> Results:
+    """Load (if given a folder), build, solve and, if ``out`` is given, write the results.
+
+    ``solve_options`` go to :func:`solve` (``options``, ``time_limit``, ``allow_nonoptimal``, ...).
+    """
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    m = build(sc)
+    solve_options.setdefault("load_solution", False)
+    res = solve(m, **solve_options)
+    if out is not None:
+        res.write(out)
+    return res

@@ -1,0 +1,172 @@
+"""The ``dispatch`` command: argument parsing, printing and exit codes; nothing else.
+
+Exit codes: 0 success; 2 bad input (scenario, CSV, arguments); 3 infeasible scenario;
+4 solver failure or non-optimal answer; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_INTERRUPTED = 2, 3, 4, 130
+
+
+def _option(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"'{text}' is not key=value")
+    key, val = text.split("=", 1)
+    for conv in (int, float):
+        try:
+            return key.strip(), conv(val)
+        except ValueError:
+            pass
+    low = val.strip().lower()
+    if low in ("true", "false"):
+        return key.strip(), low == "true"
+    return key.strip(), val.strip()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="dispatch",
+        description="Hour by hour: run ASICs, run GPUs, or give the megawatts back.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="solve a scenario and write its results folder")
+    r.add_argument("scenario", type=Path, help="scenario folder (holding scenario.toml)")
+    r.add_argument("--out", type=Path, required=True, help="results folder (replaced whole)")
+    r.add_argument("--start", help="override the horizon start (ISO 8601 with offset)")
+    r.add_argument("--end", help="override the horizon end, exclusive")
+    r.add_argument("--solver-option", "-O", action="append", type=_option, default=[], metavar="KEY=VALUE",
+                   help="a HiGHS option, e.g. solver=ipm (repeatable)")
+    r.add_argument("--time-limit", type=float, help="seconds HiGHS may run")
+    r.add_argument("--rel-gap", type=float, help="relative optimality gap (for integer models)")
+    r.add_argument("--allow-nonoptimal", action="store_true", help="write a non-optimal answer instead of failing")
+    r.add_argument("--solver-log", action="store_true", help="show HiGHS's log")
+    r.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    v = sub.add_parser("validate", help="check a scenario and its inputs without solving")
+    v.add_argument("scenario", type=Path)
+    mo = sub.add_parser("models", help="list the machine catalogue")
+    mo.add_argument("--dir", type=Path, help="catalogue folder (default models/ or DISPATCH_MODELS)")
+    mo.add_argument("--json", action="store_true", help="print JSON")
+    return p
+
+
+def _money(x: float) -> str:
+    return f"{x:>16,.0f}"
+
+
+def format_summary(summary: dict[str, Any], timings: dict[str, float]) -> str:
+    """The short table ``dispatch run`` prints."""
+    lines = [f"{summary['scenario']}: {summary['hours']} h, {summary['start']} .. {summary['end']}", ""]
+    lines.append(f"{'profit by stream':<34}{'USD':>16}")
+    for k, v in summary["revenue_usd"].items():
+        lines.append(f"  + {k:<30}{_money(v)}")
+    for k, v in summary["cost_usd"].items():
+        lines.append(f"  - {k:<30}{_money(v)}")
+    lines.append(f"  = {'objective':<30}{_money(summary['objective_usd'])}")
+    lines.append("")
+    lines.append(f"{'energy by use':<34}{'MWh':>16}")
+    for k, v in summary["energy_mwh"].items():
+        lines.append(f"    {k:<30}{v:>16,.0f}")
+    if summary["gpu_availability"]:
+        lines.append("")
+        lines.append("GPU availability achieved (horizon; worst billing period)")
+        for k, v in summary["gpu_availability"].items():
+            worst = min(summary["gpu_availability_by_period"][k].values())
+            lines.append(f"    {k:<30}{v:>11.4%}   {worst:.4%}")
+    s = summary["solver"]
+    lines.append("")
+    lines.append(
+        f"solver: {s['termination']}, {s['iterations']} iterations, {s['rows']} rows x {s['columns']} columns; "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())
+    )
+    for w in summary.get("warnings", []):
+        lines.append(f"warning: {w}")
+    return "\n".join(lines)
+
+
+def _fail(code: int, kind: str, err: BaseException) -> int:
+    text = str(err)
+    first, _, rest = text.partition("\n")
+    print(f"dispatch: {kind}: " + "\n".join(textwrap.wrap(first, 100, subsequent_indent="  ")), file=sys.stderr)
+    if rest:
+        print(rest, file=sys.stderr)
+    return code
+
+
+class _Terminated(BaseException):
+    pass
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dispatch`` command; returns the exit code."""
+    args = _parser().parse_args(argv)
+    from . import build, load_scenario, solve
+    from .catalogue import load_catalogue
+    from .errors import DispatchError, InfeasibleError, InputError, SolverError
+
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        if args.command == "models":
+            cat = load_catalogue(args.dir)
+            frame = cat.to_frame()
+            if args.json:
+                print(frame.to_json(orient="records", indent=2))
+            else:
+                cols = [c for c in ("id", "kind", "name", "power_kw", "hashrate_th_per_s", "efficiency_j_per_th",
+                                    "gpus_per_unit") if c in frame.columns]
+                print(frame[cols].to_string(index=False, na_rep="-"))
+            return 0
+        if args.command == "validate":
+            sc = load_scenario(args.scenario)
+            print(f"{args.scenario}: OK: {sc.hours} hours from {sc.timestamps[0]} to {sc.timestamps[-1]}, "
+                  f"{len(sc.config.fleets())} fleet(s), inputs {', '.join(sc.config.inputs)}")
+            for w in sc.warnings:
+                print(f"warning: {w}")
+            return 0
+        t0 = time.perf_counter()
+        sc = load_scenario(args.scenario, start=args.start, end=args.end)
+        t1 = time.perf_counter()
+        m = build(sc)
+        t2 = time.perf_counter()
+        res = solve(m, options=dict(args.solver_option), time_limit=args.time_limit, rel_gap=args.rel_gap,
+                    allow_nonoptimal=args.allow_nonoptimal, load_solution=False, log=args.solver_log)
+        t3 = time.perf_counter()
+        res.summary["solver"]["read_s"] = t1 - t0
+        res.write(args.out)
+        t4 = time.perf_counter()
+        if not args.quiet:
+            timings = {"read": t1 - t0, "build": t2 - t1, "hand-over": res.summary["solver"]["handover_s"],
+                       "solve": res.summary["solver"]["solve_s"], "write": t4 - t3}
+            print(format_summary(res.summary, timings))
+            print(f"results: {args.out}/dispatch.csv, {args.out}/summary.json")
+        return 0
+    except InputError as err:
+        return _fail(EXIT_INPUT, "bad input", err)
+    except InfeasibleError as err:
+        return _fail(EXIT_INFEASIBLE, "infeasible scenario", err)
+    except SolverError as err:
+        return _fail(EXIT_SOLVER, "solver", err)
+    except DispatchError as err:
+        return _fail(EXIT_INPUT, "error", err)
+    except (KeyboardInterrupt, _Terminated):
+        print("dispatch: interrupted; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""Fleets: ASIC miners, GPU tenants and other flexible loads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+
+from ..bitcoin import asic_revenue_usd_per_mwh, hashprice_usd_per_ph_day
+from .core import Lin, Registry
+
+
+def _keys(names: list[str], n: int) -> list[tuple[str, int]]:
+    return [(k, t) for k in names for t in range(n)]
+
+
+class AsicFleets:
+    """ASIC fleets: ``m.asic.power[k, t]`` IT MW, paid the expected block reward per hash.
+
+    Registers, per fleet ``k``: its draw ``pue_k * power`` on the balance; revenue
+    ``asic_<k>_mining`` (before the pool fee); costs ``asic_<k>_pool_fee`` and ``asic_<k>_om``.
+    """
+
+    name = "asic"
+
+    def build(self, m: Any, reg: Registry) -> None:
+        sc = reg.scenario
+        fleets = sc.config.asic
+        n = reg.n
+        d = sc.data
+        D, S, F, P = (d[c].to_numpy(float) for c in ("difficulty", "subsidy_btc", "fees_btc_per_block", "btc_usd"))
+        self.hashprice = hashprice_usd_per_ph_day(D, S, F, P)
+        m.asic = pyo.Block(doc="ASIC fleets")
+        m.asic.K = pyo.Set(initialize=[f.name for f in fleets], ordered=True)
+        power = reg.add_var(
+            m.asic, "power", _keys([f.name for f in fleets], n), np.repeat([f.capacity_mw for f in fleets], n),
+            doc="IT power of ASIC fleet k in hour t [MW]",
+        )
+        hours = np.arange(n)
+        self.revenue_usd_per_mwh: dict[str, np.ndarray] = {}
+        for i, f in enumerate(fleets):
+            pos = i * n + hours
+            gross = asic_revenue_usd_per_mwh(f.efficiency_j_per_th, D, S, F, P)
+            self.revenue_usd_per_mwh[f.name] = gross * (1 - f.pool_fee)
+            reg.add_load("asic", f.name, Lin(power, pos, f.pue, hours))
+            reg.add_term(f"asic_{f.name}_mining", "revenue", [Lin(power, pos, gross, hours)])
+            if f.pool_fee:
+                reg.add_term(f"asic_{f.name}_pool_fee", "cost", [Lin(power, pos, gross * f.pool_fee, hours)])
+            if f.om_usd_per_mwh:
+                reg.add_term(f"asic_{f.name}_om", "cost", [Lin(power, pos, f.om_usd_per_mwh, hours)])
+
+        def report(sol: Any) -> dict[str, np.ndarray]:
+            x = sol.value(power).reshape(len(fleets), n)
+            cols = {"hashprice_usd_per_ph_day": self.hashprice}
+            cols.update({f"asic_{f.name}_mw": x[i] for i, f in enumerate(fleets)})
+            return cols
+
+        reg.add_reporter(report)
+
+
+class GpuFleets:
+    """GPU tenants: ``m.gpu.firm[g, t]`` (up to the contract) and ``m.gpu.spot[g, t]`` (above it).
+
+    The contract pays ``contract_usd_per_mw_per_h * contract_mw`` every hour; each MWh of firm
+    shortfall owes ``sla_credit_usd_per_mwh``; ``m.gpu.sla[g, period]`` keeps delivered firm
+    energy at least ``availability * contract_mw * hours(period)`` in each billing period.
+    Spot load is interruptible (it may back reserves when ``"gpu"`` is eligible); firm is not.
+    """
+
+    name = "gpu"
+
+    def build(self, m: Any, reg: Registry) -> None:
+        sc = reg.scenario
+        fleets = sc.config.gpu
+        n = reg.n
+        names = [g.name for g in fleets]
+        m.gpu = pyo.Block(doc="GPU fleets")
+        m.gpu.G = pyo.Set(initialize=names, ordered=True)
+        firm = reg.add_var(m.gpu, "firm", _keys(names, n), np.repeat([g.contract_mw for g in fleets], n),
+                           doc="Firm (contracted) IT power of GPU fleet g in hour t [MW]")
+        spot = reg.add_var(m.gpu, "spot", _keys(names, n),
+                           np.repeat([g.capacity_mw - g.contract_mw for g in fleets], n),
+                           doc="IT power above contract, sold at the spot price [MW]")
+        hours = np.arange(n)
+        local = sc.local_timestamps()
+        sla_keys, sla_lins, sla_rhs = [], [], []
+        for i, g in enumerate(fleets):
+            pos = i * n + hours
+            reg.add_load("gpu_firm", g.name, Lin(firm, pos, g.pue, hours))
+            reg.add_load("gpu", g.name, Lin(spot, pos, g.pue, hours))
+            reg.add_term(f"gpu_{g.name}_contract", "revenue",
+                         hourly_constant=g.contract_usd_per_mw_per_h * g.contract_mw)
+            spot_price = sc.series(g.spot_usd_per_mwh)
+            if np.any(spot_price != 0):
+                reg.add_term(f"gpu_{g.name}_spot", "revenue", [Lin(spot, pos, spot_price, hours)])
+            if g.sla_credit_usd_per_mwh:
+                reg.add_term(f"gpu_{g.name}_sla_credit", "cost", [Lin(firm, pos, -g.sla_credit_usd_per_mwh, hours)],
+                             hourly_constant=g.sla_credit_usd_per_mwh * g.contract_mw)
+            if g.om_usd_per_mwh:
+                reg.add_term(f"gpu_{g.name}_om", "cost", [Lin(firm, pos, g.om_usd_per_mwh, hours),
+                                                        Lin(spot, pos, g.om_usd_per_mwh, hours)])
+            labels, period_of_hour = billing_periods(local, g.billing_period)
+            if g.availability > 0 and g.contract_mw > 0:
+                counts = np.bincount(period_of_hour, minlength=len(labels))
+                row0 = len(sla_keys)
+                sla_keys += [(g.name, lab) for lab in labels]
+                sla_rhs += list(g.availability * g.contract_mw * counts)
+                sla_lins.append(Lin(firm, pos, 1.0, row0 + period_of_hour))
+        if sla_keys:
+            reg.add_rows(m.gpu, "sla", sla_keys, sla_lins, np.array(sla_rhs), None, family="sla",
+                         doc="Delivered firm energy >= availability x contract x hours, per billing period [MWh]")
+
+        def report(sol: Any) -> dict[str, np.ndarray]:
+            xf = sol.value(firm).reshape(len(fleets), n)
+            xs = sol.value(spot).reshape(len(fleets), n)
+            cols = {}
+            for i, g in enumerate(fleets):
+                cols[f"gpu_{g.name}_firm_mw"] = xf[i]
+                cols[f"gpu_{g.name}_spot_mw"] = xs[i]
+                cols[f"gpu_{g.name}_shortfall_mw"] = np.maximum(g.contract_mw - xf[i], 0.0)
+            return cols
+
+        reg.add_reporter(report)
+
+
+def billing_periods(local: Any, period: str) -> tuple[list[str], np.ndarray]:
+    """Label each hour with its billing period in the site timezone.
+
+    Returns
+    -------
+    labels
+        The periods in order (``"2025-01"`` for months, ``"2025"`` for years, ``"horizon"``).
+    period_of_hour
+        For each hour, the position of its period in ``labels``.
+    """
+    if period == "horizon":
+        return ["horizon"], np.zeros(len(local), dtype=np.int64)
+    if period == "year":
+        code = np.asarray(local.year)
+        fmt = lambda c: f"{c:04d}"  # noqa: E731
+    else:
+        code = np.asarray(local.year) * 100 + np.asarray(local.month)
+        fmt = lambda c: f"{c // 100:04d}-{c % 100:02d}"  # noqa: E731
+    uniq, inv = np.unique(code, return_inverse=True)
+    return [fmt(int(c)) for c in uniq], inv.astype(np.int64)
+
+
+class FlexLoads:
+    """Other interruptible loads: ``m.flex.power[f, t]`` IT MW earning ``revenue_usd_per_mwh``."""
+
+    name = "flex"
+
+    def build(self, m: Any, reg: Registry) -> None:
+        sc = reg.scenario
+        fleets = sc.config.flex
+        n = reg.n
+        m.flex = pyo.Block(doc="Flexible loads")
+        m.flex.F = pyo.Set(initialize=[f.name for f in fleets], ordered=True)
+        power = reg.add_var(m.flex, "power", _keys([f.name for f in fleets], n),
+                            np.repeat([f.capacity_mw for f in fleets], n), doc="IT power of flex load f [MW]")
+        hours = np.arange(n)
+        for i, f in enumerate(fleets):
+            pos = i * n + hours
+            reg.add_load("flex", f.name, Lin(power, pos, f.pue, hours))
+            reg.add_term(f"flex_{f.name}", "revenue", [Lin(power, pos, sc.series(f.revenue_usd_per_mwh), hours)])
+            if f.om_usd_per_mwh:
+                reg.add_term(f"flex_{f.name}_om", "cost", [Lin(power, pos, f.om_usd_per_mwh, hours)])
+
+        def report(sol: Any) -> dict[str, np.ndarray]:
+            x = sol.value(power).reshape(len(fleets), n)
+            return {f"flex_{f.name}_mw": x[i] for i, f in enumerate(fleets)}
+
+        reg.add_reporter(report)

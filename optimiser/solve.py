@@ -1,0 +1,241 @@
+"""Hand the compiled LP to HiGHS, check how it ended, and bring the answer back."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+
+from .errors import DispatchError, InfeasibleError, SolverError
+from .lp import LP, compile_lp
+
+#: HiGHS options used unless the caller overrides them (chosen by measurement: docs/performance.md).
+DEFAULT_OPTIONS: dict[str, Any] = {"solver": "simplex", "presolve": "on"}
+
+
+@dataclass
+class SolverInfo:
+    """How the solve went."""
+
+    status: str
+    termination: str
+    objective_usd: float | None
+    handover_s: float
+    """Compiling the model to arrays and passing them to HiGHS. [s]"""
+    solve_s: float
+    iterations: int
+    rows: int
+    columns: int
+    nonzeros: int
+    options: dict[str, Any] = field(default_factory=dict)
+    build_s: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class Solution:
+    """The optimal point and the duals, indexed like the registered model.
+
+    ``duals`` are d(objective)/d(right-hand side) for the objective as posed (dollars, maximised):
+    the marginal value of relaxing a row by one unit.
+    """
+
+    lp: LP
+    x: np.ndarray
+    duals: np.ndarray
+    objective: float
+    info: SolverInfo
+
+    def value(self, var: Any) -> np.ndarray:
+        """Values of a registered variable, in registration order. [MW]"""
+        s = self.lp.var_start[id(var)]
+        return self.x[s : s + len(var)]
+
+    def dual(self, con: Any) -> np.ndarray | None:
+        """Duals of a registered constraint family, in key order; ``None`` if it was edited."""
+        for blk, start in self.lp.blocks:
+            if blk.component is con:
+                return self.duals[start : start + len(blk.keys)]
+        return None
+
+
+_OK = {"Optimal"}
+
+
+def _apply_options(h: highspy.Highs, options: dict[str, Any]) -> None:
+    for key, val in options.items():
+        status = h.setOptionValue(key, val)
+        if status != highspy.HighsStatus.kOk:
+            raise DispatchError(f"HiGHS did not accept option {key}={val!r}")
+
+
+def solve_lp(
+    lp: LP,
+    *,
+    options: dict[str, Any] | None = None,
+    time_limit: float | None = None,
+    rel_gap: float | None = None,
+    allow_nonoptimal: bool = False,
+    log: bool = False,
+) -> Solution:
+    """Solve a compiled LP with HiGHS.
+
+    Parameters
+    ----------
+    lp
+        From :func:`optimiser.lp.compile_lp`.
+    options
+        HiGHS options (``{"solver": "ipm"}``), over :data:`DEFAULT_OPTIONS`.
+    time_limit
+        Seconds HiGHS may run. [s]
+    rel_gap
+        Relative optimality gap accepted (``mip_rel_gap``, for models a user made integer).
+    allow_nonoptimal
+        Return a non-optimal answer (time limit) instead of raising.
+    log
+        Let HiGHS write its log to the console.
+
+    Raises
+    ------
+    InfeasibleError, SolverError
+    """
+    opts = dict(DEFAULT_OPTIONS)
+    opts.update(options or {})
+    if time_limit is not None:
+        opts["time_limit"] = float(time_limit)
+    if rel_gap is not None:
+        opts["mip_rel_gap"] = float(rel_gap)
+    t0 = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(log))
+    _apply_options(h, opts)
+    n_row, n_col = lp.A.shape
+    A = lp.A
+    integrality = lp.integrality if lp.integrality is not None else np.zeros(A.shape[1], dtype=np.int32)
+    # HiGHS is given a minimisation always: its statuses and duals are most reliable so.
+    cost = -lp.c if lp.maximize else lp.c
+    off = -lp.offset if lp.maximize else lp.offset
+    status = h.passModel(
+        n_col, n_row, A.nnz, 1, 1, off,
+        cost, lp.col_lo, lp.col_hi, lp.row_lo, lp.row_hi,
+        A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data, integrality.astype(np.int32),
+    )
+    if status == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS rejected the model (inconsistent bounds or a NaN coefficient)")
+    t1 = time.perf_counter()
+    h.run()
+    t2 = time.perf_counter()
+    model_status = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    iterations = int(info.simplex_iteration_count) + max(int(info.ipm_iteration_count), 0) + max(
+        int(getattr(info, "pdlp_iteration_count", 0)), 0
+    )
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    obj = None
+    if has_solution:
+        obj = float(info.objective_function_value)
+        obj = -obj if lp.maximize else obj
+    solver_info = SolverInfo(
+        status="ok" if model_status in _OK else "warning",
+        termination=model_status,
+        objective_usd=obj,
+        handover_s=t1 - t0,
+        solve_s=t2 - t1,
+        iterations=iterations,
+        rows=n_row,
+        columns=n_col,
+        nonzeros=int(A.nnz),
+        options=opts,
+    )
+    if model_status not in _OK:
+        if model_status in ("Infeasible", "Primal infeasible or unbounded"):
+            raise InfeasibleError(f"HiGHS reports the scenario {model_status.lower()}")
+        if model_status == "Unbounded":
+            raise SolverError("the model is unbounded: some variable a user added has no bound")
+        if not (allow_nonoptimal and has_solution):
+            raise SolverError(
+                f"HiGHS ended with status '{model_status}' after {t2 - t1:.1f} s"
+                + ("" if has_solution else " and no feasible point")
+                + ("; pass allow_nonoptimal=True (--allow-nonoptimal) to accept it" if has_solution else "")
+            )
+    sol = h.getSolution()
+    x = np.asarray(sol.col_value, dtype=float)
+    if sol.dual_valid:
+        duals = np.asarray(sol.row_dual, dtype=float)
+        duals = -duals if lp.maximize else duals
+    else:
+        duals = np.full(n_row, np.nan)
+    return Solution(lp, x, duals, float(obj) if obj is not None else float("nan"), solver_info)
+
+
+def load_into_model(m: Any, solution: Solution) -> None:
+    """Put variable values (and duals, if the model has an ``IMPORT`` ``dual`` suffix) on the model."""
+    reg = m.dispatch
+    x = solution.x
+    for vi in reg.vars:
+        s = solution.lp.var_start[id(vi.component)]
+        for d, v in zip(vi.datas, x[s : s + len(vi.datas)].tolist()):
+            d._value = v
+    n_reg = sum(len(vi.datas) for vi in reg.vars)
+    for i, v in enumerate(solution.lp.user_cols):
+        v.set_value(float(x[n_reg + i]), skip_validation=True)
+    suffix = getattr(m, "dual", None)
+    if isinstance(suffix, pyo.Suffix) and suffix.import_enabled():
+        for blk, start in solution.lp.blocks:
+            for d, y in zip(blk.component.values(), solution.duals[start : start + len(blk.keys)].tolist()):
+                suffix[d] = y
+        for d, row in solution.lp.user_rows:
+            suffix[d] = float(solution.duals[row])
+
+
+def solve(
+    m: Any,
+    *,
+    options: dict[str, Any] | None = None,
+    time_limit: float | None = None,
+    rel_gap: float | None = None,
+    allow_nonoptimal: bool = False,
+    load_solution: bool = True,
+    log: bool = False,
+) -> "Results":
+    """Solve a built model (with any edits) and return its :class:`~optimiser.results.Results`.
+
+    Parameters
+    ----------
+    m
+        From :func:`optimiser.build`, possibly edited.
+    options, time_limit, rel_gap, allow_nonoptimal, log
+        See :func:`solve_lp`.
+    load_solution
+        Also put the values on the Pyomo variables (``pyo.value(m.asic.power["s21", 0])``) and the
+        duals on ``m.dual`` if the model has such an import suffix.
+
+    Raises
+    ------
+    InfeasibleError
+        Naming the constraint family and the hour or billing period that cannot hold.
+    SolverError
+        On a time limit (unless ``allow_nonoptimal``), an unbounded model or a solver failure.
+    """
+    from .diagnose import diagnose_infeasible
+    from .results import make_results
+
+    t0 = time.perf_counter()
+    lp = compile_lp(m)
+    compile_s = time.perf_counter() - t0
+    try:
+        solution = solve_lp(lp, options=options, time_limit=time_limit, rel_gap=rel_gap,
+                            allow_nonoptimal=allow_nonoptimal, log=log)
+    except InfeasibleError as err:
+        raise InfeasibleError(f"{err}. {diagnose_infeasible(m, lp)}") from None
+    solution.info.build_s = getattr(m.dispatch, "build_s", None)
+    solution.info.handover_s += compile_s
+    if load_solution:
+        load_into_model(m, solution)
+    return make_results(m, solution)
