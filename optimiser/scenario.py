@@ -599,7 +599,7 @@ def from_config(
         cfg = config
     else:
         cfg = parse_config(config, "config")
-    if catalogue is None and any(f.model is not None for _, f in cfg.fleets()):
+    if catalogue is None and any(getattr(f, "model", None) is not None for _, f in cfg.fleets()):
         from .catalogue import load_catalogue
 
         catalogue = load_catalogue(_catalogue_dir(cfg, folder))
@@ -682,7 +682,7 @@ def load_scenario(
     cfg = read_config(folder)
     file = str(folder / SCENARIO_FILE)
     problems: list[Problem] = []
-    if catalogue is None and any(f.model is not None for _, f in cfg.fleets()):
+    if catalogue is None and any(getattr(f, "model", None) is not None for _, f in cfg.fleets()):
         try:
             catalogue = load_catalogue(_catalogue_dir(cfg, folder))
         except InputError as err:
