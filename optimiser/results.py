@@ -214,7 +214,7 @@ def write_results(results: Results, out_dir: str | Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     old = None
     try:
-        _fmt_frame(results.dispatch).to_csv(tmp / "dispatch.csv", float_format="%.6g", lineterminator="\n")
+        _fmt_frame(results.dispatch).to_csv(tmp / "dispatch.csv", float_format="%.10g", lineterminator="\n")
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
             json.dump(results.summary, fh, indent=2, default=_json_default)
             fh.write("\n")

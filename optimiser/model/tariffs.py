@@ -56,7 +56,8 @@ class CoincidentPeak:
         cp = sc.config.coincident_peak
         stamps = [parse_timestamp(s) for s in cp.intervals]
         where = sc.timestamps.get_indexer(stamps)
-        hours = np.array(sorted(set(int(h) for h in where if h >= 0)), dtype=np.int64)
+        # an hour listed twice is charged twice: each listing is one of the n intervals
+        hours, times = np.unique(where[where >= 0], return_counts=True)
         rate = cp.usd_per_mw_year / len(stamps)
         self.hours = hours
-        reg.add_term("coincident_peak", "cost", [Lin(m.site.grid_import, hours, rate, hours)])
+        reg.add_term("coincident_peak", "cost", [Lin(m.site.grid_import, hours, rate * times, hours)])
