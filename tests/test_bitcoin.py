@@ -140,7 +140,7 @@ def test_pool_fee_out_of_range() -> None:
 # real data (skipped when absent)
 # ------------------------------------------------------------------------------------------------
 
-DATA_DIR = Path(os.environ.get("DISPATCH_DATA", "/work/shared/data"))
+DATA_DIR = Path(os.environ.get("DISPATCH_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 @pytest.mark.realdata

@@ -541,7 +541,7 @@ def test_same_column_in_two_roles_is_value_error(tmp_path: Path) -> None:
 # real data (skipped when absent)
 # ------------------------------------------------------------------------------------------------
 
-DATA_DIR = Path(os.environ.get("DISPATCH_DATA", "/work/shared/data"))
+DATA_DIR = Path(os.environ.get("DISPATCH_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 @pytest.mark.realdata
