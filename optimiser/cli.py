@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "validate":
             sc = load_scenario(args.scenario)
             print(f"{args.scenario}: OK: {sc.hours} hours from {sc.timestamps[0]} to {sc.timestamps[-1]}, "
-                  f"{len(sc.config.fleets())} fleet(s), inputs {', '.join(sc.config.inputs)}")
+                  f"{len(sc.config.fleets())} fleet(s), inputs {', '.join(map(str, sc.config.inputs))}")
             for w in sc.warnings:
                 print(f"warning: {w}")
             return 0

@@ -12,20 +12,36 @@ Two kinds of series are read:
 * **step** series (difficulty, BTC price, fees): a value stays in force until the next row, so
   each hour takes the value of the last row at or before the hour start.
 
+Inputs in other layouts (ERCOT's own price extracts, CSVs in local time) are selected per
+input with a ``format`` and read by :mod:`optimiser.markets` into the same UTC hours.
+
 Every problem found is collected and raised at once as one :class:`~optimiser.errors.InputError`.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from optimiser.errors import InputError, Problem
+from optimiser.markets import (
+    ERCOT_FORMATS,
+    LOCAL_OK,
+    OFFSET_PATTERN as _OFFSET_PATTERN,
+    HourlySeries,
+    InputSpec,
+    collect_ercot_spp,
+    as_spec,
+    local_time_problems,
+    parse_local_ns,
+    report_rows as _report_rows,
+)
 
 __all__ = ["read_inputs", "TIMESTAMP_COLUMN"]
 
@@ -38,14 +54,9 @@ _HOUR_NS = 3_600_000_000_000
 _NAT = np.iinfo(np.int64).min
 """The int64 pattern of NaT."""
 
-_MAX_LISTED = 5
-"""How many rows of one kind of problem (per file and column) are reported one by one."""
-
 _MAX_RUNS = 5
 """How many runs of missing hours are listed in a missing-hours problem."""
 
-# A time of day followed by a UTC offset (``Z``, ``+hh``, ``+hhmm`` or ``+hh:mm``) at the end.
-_OFFSET_PATTERN = r"[T ]\d{2}(?::?\d{2}){0,2}(?:[.,]\d+)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 
 
 @dataclass
@@ -67,7 +78,7 @@ class _File:
 
 
 def read_inputs(
-    files: Sequence[str | Path],
+    files: Sequence[str | Path | InputSpec | Mapping[str, Any]],
     *,
     base_dir: Path,
     hourly_columns: Collection[str],
@@ -75,14 +86,19 @@ def read_inputs(
     optional_step_columns: Collection[str] = (),
     start: pd.Timestamp | None = None,
     end: pd.Timestamp | None = None,
+    timezone: str | None = None,
 ) -> pd.DataFrame:
     """Read the input CSV files and return one hourly frame over the horizon.
 
     Parameters
     ----------
     files
-        The CSV files, relative to ``base_dir`` unless absolute. Error messages name each file
-        as written here.
+        The inputs: a file name (a standard CSV) or an :class:`~optimiser.markets.InputSpec`
+        (or a mapping with its keys) naming the file and its format: ``standard``,
+        ``ercot-dam-spp``, ``ercot-rtm-spp`` (one settlement point's price, hourly; it
+        provides the column ``spec.column``, default ``price_usd_per_mwh``) or ``local-time``.
+        Files are relative to ``base_dir`` unless absolute. Error messages name each file as
+        written here.
     base_dir
         Directory that relative paths in ``files`` are relative to (usually the scenario's).
     hourly_columns
@@ -102,6 +118,9 @@ def read_inputs(
         median row spacing, floored to the hour; a step column with a single row does not
         limit the default end. With an explicit ``end``, step series are carried forward up
         to it however long after their last row (only hourly columns are checked for gaps).
+    timezone
+        IANA time zone of ``local-time`` inputs that do not name their own; None: such an
+        input is an error.
 
     Returns
     -------
@@ -113,8 +132,9 @@ def read_inputs(
     Raises
     ------
     InputError
-        Listing every problem found: missing or empty files, timestamps without a UTC offset or
-        unparseable, duplicate or out-of-order timestamps, empty or non-numeric values, columns
+        Listing every problem found: missing or empty files, bad input tables, timestamps
+        without a UTC offset or unparseable, local times that occur twice or never, problems in
+        ERCOT files (see :func:`~optimiser.markets.read_ercot_spp`), duplicate or out-of-order timestamps, empty or non-numeric values, columns
         found in no file or in several files, missing hours, step series starting after the
         horizon start, a bad or empty horizon.
     ValueError
@@ -136,34 +156,60 @@ def read_inputs(
     end_ns = _check_bound(end, "end", problems)
     bounds_bad = len(problems) > n_before
 
-    # --- locate the columns: read each header --------------------------------------------------
+    # --- the inputs: how to read each one ------------------------------------------------------
+    specs: list[InputSpec] = []
+    for k, f in enumerate(files):
+        try:
+            specs.append(as_spec(f))
+        except InputError as err:
+            problems += [Problem(p.message, file=p.file, key=f"inputs[{k}]" + (f".{p.key}" if p.key else ""))
+                         for p in err.problems]
+    specs = list(dict.fromkeys(specs))  # the same input listed twice is read once
+
+    # --- locate the columns: read each header (ERCOT files: read whole) ------------------------
     used = set(requested) | {TIMESTAMP_COLUMN}
-    headers: dict[str, list[str] | None] = {}  # label -> header (None: file unreadable)
-    paths: dict[str, Path] = {}
-    for f in files:
-        label = str(f)
-        path = Path(f)
+    headers: dict[int, list[str] | None] = {}  # input -> header (None: file unreadable)
+    paths: dict[int, Path] = {}
+    zones: dict[int, str] = {}  # local-time inputs -> their time zone
+    native: dict[int, HourlySeries] = {}  # ERCOT inputs -> their hourly prices
+    for k, spec in enumerate(specs):
+        path = Path(spec.file)
         if not path.is_absolute():
             path = Path(base_dir) / path
-        paths[label] = path
-        headers[label] = _read_header(label, path, used, problems)
+        paths[k] = path
+        if spec.format in ERCOT_FORMATS:
+            series = collect_ercot_spp(path, spec.file, spec.format, spec.settlement_point, problems)
+            if series is not None:
+                native[k] = series
+            headers[k] = None if series is None else [TIMESTAMP_COLUMN, str(spec.output_column)]
+            continue
+        headers[k] = _read_header(spec.file, path, used, problems)
+        if spec.format == "local-time":
+            zone = spec.timezone or timezone
+            if zone is None:
+                problems.append(Problem("the input's format is local-time, but no time zone is stated: set "
+                                        "'timezone' in scenario.toml (an IANA name such as America/Chicago) "
+                                        "or in this input's table", file=spec.file, key="timezone"))
+                headers[k] = None
+            else:
+                zones[k] = zone
 
-    owners: dict[str, list[str]] = {c: [] for c in requested}
-    for label, header in headers.items():
+    owners: dict[str, list[int]] = {c: [] for c in requested}
+    for k, header in headers.items():
         if header is None:
             continue
         for c in requested:
             if c in header:
-                owners[c].append(label)
+                owners[c].append(k)
 
-    unreadable = [label for label, header in headers.items() if header is None]
-    wanted: dict[str, list[str]] = {label: [] for label in headers}  # label -> columns to read
+    unreadable = [str(specs[k]) for k, header in headers.items() if header is None]
+    wanted: dict[int, list[str]] = {k: [] for k in headers}  # input -> columns to read
     for c in requested:
         where = owners[c]
         if len(where) > 1:
             problems.append(
                 Problem(
-                    f"found in {len(where)} files ({', '.join(where)}); "
+                    f"found in {len(where)} files ({', '.join(str(specs[k]) for k in where)}); "
                     "each column must come from exactly one file",
                     column=c,
                 )
@@ -171,20 +217,26 @@ def read_inputs(
         elif len(where) == 1:
             wanted[where[0]].append(c)
         elif c not in optional:
-            searched = ", ".join(label for label in headers if headers[label] is not None)
+            searched = ", ".join(str(specs[k]) for k in headers if headers[k] is not None)
             msg = f"not found in any input file (searched: {searched or 'none'})"
             if unreadable:
                 msg += f"; not searched, because unreadable: {', '.join(unreadable)}"
             problems.append(Problem(msg, column=c))
 
     # --- read the files ------------------------------------------------------------------------
-    read: dict[str, _File] = {}
-    for label, header in headers.items():
+    read: dict[int, _File] = {}
+    for k, header in headers.items():
         if header is None:
             continue
-        parsed = _read_file(label, paths[label], header, wanted[label], problems)
+        if k in native:
+            if wanted[k]:
+                ser = native[k]
+                read[k] = _File(label=specs[k].file, columns=wanted[k], ts_ns=ser.ts_ns, lines=ser.lines,
+                                values={wanted[k][0]: ser.values})
+            continue
+        parsed = _read_file(specs[k].file, paths[k], header, wanted[k], problems, zones.get(k))
         if parsed is not None:
-            read[label] = parsed
+            read[k] = parsed
 
     series_of: dict[str, _File] = {}
     for parsed in read.values():
@@ -321,32 +373,19 @@ def _read_header(
     return header
 
 
-def _report_rows(
-    problems: list[Problem],
-    label: str,
-    column: str | None,
-    lines: np.ndarray,
-    describe: Callable[[int], str],
-    what: str,
-) -> None:
-    """Add one problem per bad line, the first few one by one and the rest as a summary."""
-    for k in range(min(len(lines), _MAX_LISTED)):
-        problems.append(Problem(describe(k), file=label, row=int(lines[k]), column=column))
-    if len(lines) > _MAX_LISTED:
-        rest = lines[_MAX_LISTED:]
-        problems.append(
-            Problem(
-                f"{len(rest)} more rows with {what} (lines {int(rest[0])} .. {int(rest[-1])})",
-                file=label,
-                column=column,
-            )
-        )
-
-
 def _read_file(
-    label: str, path: Path, header: list[str], columns: list[str], problems: list[Problem]
+    label: str,
+    path: Path,
+    header: list[str],
+    columns: list[str],
+    problems: list[Problem],
+    timezone: str | None = None,
 ) -> _File | None:
-    """Read the timestamp and the requested columns of one file, checking every row."""
+    """Read the timestamp and the requested columns of one file, checking every row.
+
+    With ``timezone`` (format local-time), timestamps are local wall-clock times without offset
+    in that IANA zone; times that occur twice or never there are refused.
+    """
     if TIMESTAMP_COLUMN not in header:
         return None  # already reported
     positions = [header.index(TIMESTAMP_COLUMN)] + [header.index(c) for c in columns]
@@ -366,55 +405,65 @@ def _read_file(
     raw.columns = [name.strip() for name in raw.columns]
     lines_all = np.arange(2, len(raw) + 2, dtype=np.int64)
 
-    # Parse the timestamps as written; only rows that fail are stripped of blanks and retried
-    # (stripping every row costs more than parsing it).
-    text = raw[TIMESTAMP_COLUMN].to_numpy(dtype=str)
-    ts_ns = _parse_ns(text)
-    failed = np.flatnonzero(ts_ns == _NAT)
-    if len(failed):
-        text[failed] = np.strings.strip(text[failed])
-        ts_ns[failed] = _parse_ns(text[failed])
-        # Rows with every field read empty (blank lines) are skipped; line numbers are kept.
-        blank = np.zeros(len(raw), dtype=bool)
-        blank[failed] = text[failed] == ""
-        for c in columns:
-            blank[failed] &= np.strings.strip(raw[c].to_numpy(dtype=str)[failed]) == ""
-        if blank.any():
-            keep = ~blank
-            raw, text, ts_ns, lines_all = raw.loc[keep], text[keep], ts_ns[keep], lines_all[keep]
-    if len(raw) == 0:
-        problems.append(Problem("the file has a header but no data rows", file=label))
-        return None
+    if timezone is not None:
+        got = _local_timestamps(label, raw, columns, lines_all, timezone, problems)
+        if got is None:
+            return None
+        raw, ts_ns, lines_all, valid = got
+        parsed = _File(label=label, columns=columns)
+        if not valid.all():
+            parsed.timestamps_ok = False
+    else:
+        # Parse the timestamps as written; only rows that fail are stripped of blanks and retried
+        # (stripping every row costs more than parsing it).
+        text = raw[TIMESTAMP_COLUMN].to_numpy(dtype=str)
+        ts_ns = _parse_ns(text)
+        failed = np.flatnonzero(ts_ns == _NAT)
+        if len(failed):
+            text[failed] = np.strings.strip(text[failed])
+            ts_ns[failed] = _parse_ns(text[failed])
+            # Rows with every field read empty (blank lines) are skipped; line numbers are kept.
+            blank = np.zeros(len(raw), dtype=bool)
+            blank[failed] = text[failed] == ""
+            for c in columns:
+                blank[failed] &= np.strings.strip(raw[c].to_numpy(dtype=str)[failed]) == ""
+            if blank.any():
+                keep = ~blank
+                raw, text, ts_ns, lines_all = raw.loc[keep], text[keep], ts_ns[keep], lines_all[keep]
+        if len(raw) == 0:
+            problems.append(Problem("the file has a header but no data rows", file=label))
+            return None
 
-    parsed = _File(label=label, columns=columns)
-    parsed_ok = ts_ns != _NAT
-    # An explicit UTC offset is required: 'Z' (the usual case) is checked at C speed, the
-    # pattern only on the rows that do not end in 'Z'.
-    has_offset = np.strings.endswith(text, "Z")
-    other = np.flatnonzero(~has_offset)
-    if len(other):
-        stripped = pd.Series(np.strings.strip(text[other]), dtype=object)
-        has_offset[other] = stripped.str.contains(_OFFSET_PATTERN, regex=True).to_numpy(dtype=bool)
-    naive = parsed_ok & ~has_offset
-    unparseable = ~parsed_ok
+        parsed = _File(label=label, columns=columns)
+        parsed_ok = ts_ns != _NAT
+        # An explicit UTC offset is required: 'Z' (the usual case) is checked at C speed, the
+        # pattern only on the rows that do not end in 'Z'.
+        has_offset = np.strings.endswith(text, "Z")
+        other = np.flatnonzero(~has_offset)
+        if len(other):
+            stripped = pd.Series(np.strings.strip(text[other]), dtype=object)
+            has_offset[other] = stripped.str.contains(_OFFSET_PATTERN, regex=True).to_numpy(dtype=bool)
+        naive = parsed_ok & ~has_offset
+        unparseable = ~parsed_ok
 
-    bad_idx = np.flatnonzero(unparseable)
-    _report_rows(
-        problems, label, TIMESTAMP_COLUMN, lines_all[bad_idx],
-        lambda k: (f"cannot read timestamp {str(text[bad_idx[k]])!r}; expected ISO 8601 with a "
-                   "UTC offset, e.g. 2024-07-01T20:00:00Z"),
-        "unreadable timestamps",
-    )
-    naive_idx = np.flatnonzero(naive)
-    _report_rows(
-        problems, label, TIMESTAMP_COLUMN, lines_all[naive_idx],
-        lambda k: (f"timestamp {str(text[naive_idx[k]])!r} has no UTC offset; write it with Z or "
-                   "an offset such as -06:00 (times are never guessed)"),
-        "timestamps without a UTC offset",
-    )
-    valid = parsed_ok & has_offset
-    if not valid.all():
-        parsed.timestamps_ok = False
+        bad_idx = np.flatnonzero(unparseable)
+        _report_rows(
+            problems, label, TIMESTAMP_COLUMN, lines_all[bad_idx],
+            lambda k: (f"cannot read timestamp {str(text[bad_idx[k]])!r}; expected ISO 8601 with a "
+                       "UTC offset, e.g. 2024-07-01T20:00:00Z"),
+            "unreadable timestamps",
+        )
+        naive_idx = np.flatnonzero(naive)
+        _report_rows(
+            problems, label, TIMESTAMP_COLUMN, lines_all[naive_idx],
+            lambda k: (f"timestamp {str(text[naive_idx[k]])!r} has no UTC offset; write it with Z or "
+                       "an offset such as -06:00 (times are never guessed; a file in local time is listed "
+                       "in inputs as a table with format = \"local-time\")"),
+            "timestamps without a UTC offset",
+        )
+        valid = parsed_ok & has_offset
+        if not valid.all():
+            parsed.timestamps_ok = False
 
     ts_ns = ts_ns[valid]
     lines = lines_all[valid]
@@ -471,6 +520,29 @@ def _read_file(
             )
         parsed.values[c] = values
     return parsed
+
+
+def _local_timestamps(
+    label: str, raw: pd.DataFrame, columns: list[str], lines: np.ndarray, timezone: str, problems: list[Problem]
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Convert the local-time timestamps of a file, reporting the rows that cannot be placed.
+
+    Returns the rows kept (blank lines dropped), their UTC instants [ns], their line numbers and
+    a mask of the rows converted; None (with a problem) if the file has no data rows.
+    """
+    text = np.strings.strip(raw[TIMESTAMP_COLUMN].to_numpy(dtype=str))
+    blank = text == ""
+    for c in columns:
+        blank &= np.strings.strip(raw[c].to_numpy(dtype=str)) == ""
+    if blank.any():
+        keep = ~blank
+        raw, text, lines = raw.loc[keep], text[keep], lines[keep]
+    if len(raw) == 0:
+        problems.append(Problem("the file has a header but no data rows", file=label))
+        return None
+    ts_ns, outcome = parse_local_ns(text, timezone)
+    local_time_problems(label, text, outcome, lines, timezone, problems)
+    return raw, ts_ns, lines, outcome == LOCAL_OK
 
 
 def _parse_ns(text: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InputError, Problem
+from .markets import InputEntry
 
 FleetKind = Literal["asic", "gpu", "flex"]
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -214,7 +215,7 @@ class ScenarioConfig(_Table):
     timezone: str = "UTC"
     start: str | None = None
     end: str | None = None
-    inputs: tuple[str, ...] = ()
+    inputs: tuple[InputEntry, ...] = ()  # a file name, or a table {file, format, ...}: see markets.InputSpec
     catalogue: str | None = Field(default=None, description="Folder of machine files; default models/.")
     site: Site
     ppa: PPA | None = None
@@ -707,6 +708,7 @@ def load_scenario(
                 optional_step_columns=cfg.optional_step_columns(),
                 start=lo,
                 end=hi,
+                timezone=cfg.timezone if "timezone" in cfg.model_fields_set else None,
             )
         except InputError as err:
             problems += err.problems
