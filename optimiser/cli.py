@@ -53,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
     v = sub.add_parser("validate", help="check a scenario and its inputs without solving")
     v.add_argument("scenario", type=Path)
+    im = sub.add_parser("import", help="convert a native market file into a standard CSV (UTC timestamps)")
+    im.add_argument("format", choices=["ercot-dam-spp", "ercot-rtm-spp", "local-time"], help="the file's layout")
+    im.add_argument("file", type=Path, help="the native file")
+    im.add_argument("--out", type=Path, required=True, help="the standard CSV to write (replaced whole)")
+    im.add_argument("--settlement-point", help="ERCOT: the Settlement Point Name to take (e.g. HB_WEST)")
+    im.add_argument("--timezone", help="local-time: the IANA zone of the timestamps (e.g. America/Chicago)")
+    im.add_argument("--column", help="ERCOT: name of the price column written (default price_usd_per_mwh)")
     mo = sub.add_parser("models", help="list the machine catalogue")
     mo.add_argument("--dir", type=Path, help="catalogue folder (default models/ or DISPATCH_MODELS)")
     mo.add_argument("--json", action="store_true", help="print JSON")
@@ -128,6 +135,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 cols = [c for c in ("id", "kind", "name", "power_kw", "hashrate_th_per_s", "efficiency_j_per_th",
                                     "gpus_per_unit") if c in frame.columns]
                 print(frame[cols].to_string(index=False, na_rep="-"))
+            return 0
+        if args.command == "import":
+            from .markets import convert, write_standard_csv
+
+            if args.out.resolve() == args.file.resolve():
+                raise InputError(f"--out {args.out} is the file being converted; write elsewhere")
+            frame = convert(args.format, args.file, settlement_point=args.settlement_point,
+                            timezone=args.timezone, column=args.column)
+            try:
+                write_standard_csv(frame, args.out)
+            except OSError as err:
+                return _fail(EXIT_INPUT, "cannot write --out", err)
+            if len(frame):
+                print(f"{args.out}: {len(frame)} rows, {frame.index[0]:%Y-%m-%dT%H:%MZ} .. "
+                      f"{frame.index[-1]:%Y-%m-%dT%H:%MZ} (UTC), columns timestamp, {', '.join(frame.columns)}")
             return 0
         if args.command == "validate":
             sc = load_scenario(args.scenario)
