@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,30 +209,196 @@ def _fmt_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_results(results: Results, out_dir: str | Path) -> Path:
-    """Write a results folder atomically (see :meth:`Results.write`)."""
+    """Write a results folder whole or not at all (see :meth:`Results.write`).
+
+    The files are written (and flushed to disk) in a temporary folder ``.NAME.tmp-PID-XXXX``
+    beside ``out_dir``, which then takes the place of ``out_dir`` in one atomic step (Linux
+    ``renameat2(RENAME_EXCHANGE)``; elsewhere two renames, undone on failure). Whatever stops
+    the process (an exception, Ctrl-C, SIGTERM), ``out_dir`` holds either the previous results
+    or the new ones, complete. A temporary folder a killed process (SIGKILL, power loss) left
+    behind is removed by the next write beside it, once its process is gone.
+
+    Parameters
+    ----------
+    results
+        What to write.
+    out_dir
+        The results folder, replaced whole if it exists. A path that is not a folder, or a
+        folder that holds sub-folders, a ``scenario.toml``, a ``.git`` or the working or home
+        directory, is refused rather than replaced.
+
+    Returns
+    -------
+    pathlib.Path
+        The results folder, resolved.
+
+    Raises
+    ------
+    DispatchError
+        If ``out_dir`` may not be replaced (see above) or cannot be written.
+    """
+    from .errors import DispatchError
+
     out = Path(out_dir).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    if out.exists() or out.is_symlink():
+        why = _replaceable(out)
+        if why is not None:
+            raise DispatchError(f"{out} exists and {why}: refusing to replace it; choose a new or empty folder")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale(out)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+    except OSError as err:
+        raise DispatchError(f"cannot write the results folder {out}: {err}") from None
     old = None
     try:
-        _fmt_frame(results.dispatch).to_csv(tmp / "dispatch.csv", float_format="%.10g", lineterminator="\n")
+        csv_path = tmp / "dispatch.csv"
+        _fmt_frame(results.dispatch).to_csv(csv_path, float_format="%.10g", lineterminator="\n")
+        _fsync(csv_path)
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
             json.dump(results.summary, fh, indent=2, default=_json_default)
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            os.replace(out, old)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if out.exists() and _exchange(tmp, out):
+            old = tmp  # the previous results, now under the temporary name
+        else:
+            if out.exists():
+                old = out.parent / f".{out.name}.old-{os.getpid()}-{tmp.name.rsplit('-', 1)[-1]}"
+                os.replace(out, old)
+            os.replace(tmp, out)
+        _fsync(out.parent)
+    except BaseException as err:
+        if old is None or old != tmp:
+            _remove(tmp)
         if old is not None and old.exists() and not out.exists():
             os.replace(old, out)
+        if isinstance(err, OSError):
+            raise DispatchError(f"cannot write the results folder {out}: {err}") from None
         raise
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        _remove(old)
     return out
+
+
+def _replaceable(path: Path) -> str | None:
+    """Why an existing ``path`` must not be replaced by a results folder, or None if it may be.
+
+    A results folder holds files only; a folder with sub-folders, a scenario, a git repository,
+    the working directory, the home directory or an ancestor of either is refused (a slip of
+    ``--out`` must not delete a project).
+    """
+    if path.is_symlink() or not path.is_dir():
+        return "it is not a folder"
+    try:
+        here = Path.cwd().resolve()
+    except OSError:
+        here = None
+    for guarded in (here, Path.home().resolve()):
+        if guarded is not None and (path == guarded or path in guarded.parents):
+            return "it is the working or home directory, or holds it"
+    for name in ("scenario.toml", ".git"):
+        if (path / name).exists():
+            return f"it holds {name}"
+    if any(p.is_dir() for p in path.iterdir()):
+        return "it holds sub-folders (a results folder holds files only)"
+    return None
+
+
+def clean_stale(out_dir: str | Path) -> list[Path]:
+    """Remove what killed writers of ``out_dir`` left beside it.
+
+    ``.NAME.tmp-PID-*`` folders (unfinished results) of processes that no longer run are
+    deleted; a ``.NAME.old-PID-*`` folder (previous results moved aside) of a dead process is
+    put back as ``NAME`` if ``NAME`` is missing, deleted otherwise. Folders of running
+    processes are left alone.
+
+    Returns
+    -------
+    list of pathlib.Path
+        What was removed or restored.
+    """
+    out = Path(out_dir)
+    done = []
+    if not out.parent.is_dir():
+        return done
+    for kind in ("old", "tmp"):
+        for p in sorted(out.parent.glob(f".{out.name}.{kind}-*")):
+            pid = _pid_of(p.name, f".{out.name}.{kind}-")
+            if pid is None or _alive(pid):
+                continue
+            if kind == "old" and not out.exists():
+                os.replace(p, out)
+            else:
+                _remove(p)
+            done.append(p)
+    return done
+
+
+def _pid_of(name: str, prefix: str) -> int | None:
+    head = name[len(prefix):].split("-", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2`` with ``RENAME_EXCHANGE``); False if unsupported."""
+    if sys.platform != "linux":
+        return False
+    import ctypes
+    import errno
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file or a folder to disk (best effort for folders)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def _json_default(o: Any) -> Any:

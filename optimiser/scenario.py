@@ -457,14 +457,26 @@ def resolve_machines(config: ScenarioConfig, catalogue: Any, file: str = SCENARI
     return config.model_copy(update={"asic": tuple(new["asic"]), "gpu": tuple(new["gpu"])})
 
 
-def check_config(config: ScenarioConfig, file: str = SCENARIO_FILE) -> list[Problem]:
+def check_config(
+    config: ScenarioConfig, file: str = SCENARIO_FILE, index: pd.DatetimeIndex | None = None
+) -> list[Problem]:
     """Cheap checks that a resolved configuration can be met at all (no solve).
 
     Returns every problem found: an SLA that needs more power than the grid connection and PPA
     can bring, a must-take PPA that load plus export cannot absorb, a reserve product that no
-    fleet can back.
+    fleet can back, and (given the hours of the data, ``index``) a ``start`` or ``end`` outside
+    the hours the data cover.
     """
     problems: list[Problem] = []
+    if isinstance(index, pd.DatetimeIndex) and len(index) and index.tz is not None:
+        first, stop = index[0], index[-1] + pd.Timedelta(hours=1)
+        span = f"{first.tz_convert('UTC'):%Y-%m-%dT%H:%MZ} .. {stop.tz_convert('UTC'):%Y-%m-%dT%H:%MZ}"
+        if config.start is not None and parse_timestamp(config.start) < first:
+            problems.append(Problem(f"the horizon starts at {config.start}, before the data, which cover {span}",
+                                    file=file, key="start"))
+        if config.end is not None and parse_timestamp(config.end) > stop:
+            problems.append(Problem(f"the horizon ends at {config.end}, after the data, which cover {span}",
+                                    file=file, key="end"))
     supply = config.site.import_mw + config.ppa_mw
     firm_need = 0.0
     for i, g in enumerate(config.gpu):
@@ -606,7 +618,7 @@ def from_config(
         catalogue = load_catalogue(_catalogue_dir(cfg, folder))
     cfg = resolve_machines(cfg, catalogue, "config")
     problems = _check_frame(cfg, data, "data")
-    problems += check_config(cfg, "config")
+    problems += check_config(cfg, "config", index=data.index if isinstance(data.index, pd.DatetimeIndex) else None)
     if problems:
         raise InputError(problems)
     data = data.copy()

@@ -11,7 +11,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from .errors import DispatchError, InfeasibleError, SolverError
-from .lp import LP, compile_lp
+from .lp import LP, coefficient_ranges, compile_lp
 
 #: HiGHS options used unless the caller overrides them (chosen by measurement: docs/performance.md).
 DEFAULT_OPTIONS: dict[str, Any] = {"solver": "simplex", "presolve": "on"}
@@ -33,6 +33,8 @@ class SolverInfo:
     nonzeros: int
     options: dict[str, Any] = field(default_factory=dict)
     build_s: float | None = None
+    highs_warnings: list[str] = field(default_factory=list)
+    """The warnings HiGHS logged (scaling, values it ignored, ...), one line each."""
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -66,6 +68,84 @@ class Solution:
 
 
 _OK = {"Optimal"}
+
+#: Smallest and largest matrix value HiGHS keeps (``small_matrix_value``, ``large_matrix_value``).
+HIGHS_SMALL_MATRIX_VALUE = 1e-9
+HIGHS_LARGE_MATRIX_VALUE = 1e15
+
+#: Above this ratio of largest to smallest matrix value the summary warns. [-]
+MATRIX_RANGE_WARN = 1e9
+
+#: Words that mark a HiGHS log warning as being about scaling or coefficient ranges.
+SCALING_WORDS = ("excessively", "scal", "coefficient", "ignored", "range")
+
+
+def _capture_log(h: highspy.Highs, lines: list[str], to_console: bool) -> None:
+    """Collect HiGHS's log into ``lines`` (and echo it to the console if ``to_console``)."""
+    try:
+        h.setOptionValue("output_flag", True)
+        h.setOptionValue("log_to_console", bool(to_console))
+        h.setCallback(lambda _type, message, _out, _in, _data: lines.append(message), None)
+        h.startCallback(highspy.cb.HighsCallbackType.kCallbackLogging)
+    except (AttributeError, TypeError):  # a highspy without callbacks: the log is not captured
+        h.setOptionValue("output_flag", bool(to_console))
+
+
+def _warnings(lines: list[str]) -> list[str]:
+    """The ``WARNING:`` lines of a captured HiGHS log, without the prefix."""
+    out = []
+    for line in "".join(lines).splitlines():
+        if line.strip().upper().startswith("WARNING"):
+            out.append(line.split(":", 1)[-1].strip())
+    return out
+
+
+def scaling_warnings(highs_warnings: list[str]) -> list[str]:
+    """Those of HiGHS's warnings that are about scaling or coefficient ranges."""
+    return [w for w in highs_warnings if any(word in w.lower() for word in SCALING_WORDS)]
+
+
+def check_numerics(ranges: dict[str, tuple[float, float]]) -> list[str]:
+    """Check the LP's coefficient ranges (:func:`optimiser.lp.coefficient_ranges`).
+
+    Returns
+    -------
+    list of str
+        Warnings: a matrix whose largest and smallest non-zero differ by more than
+        :data:`MATRIX_RANGE_WARN`.
+
+    Raises
+    ------
+    SolverError
+        If a matrix value is so small that HiGHS would silently drop it, or so large that HiGHS
+        would reject the model.
+    """
+    lo, hi = ranges["matrix"]
+    if 0 < lo <= HIGHS_SMALL_MATRIX_VALUE:
+        raise SolverError(
+            f"the constraint matrix holds a coefficient of {lo:.3g}: HiGHS ignores values below "
+            f"{HIGHS_SMALL_MATRIX_VALUE:g}, so the model solved would not be the one built; rescale "
+            "the constraint that holds it (e.g. state it in MW, not W)"
+        )
+    if hi >= HIGHS_LARGE_MATRIX_VALUE:
+        raise SolverError(
+            f"the constraint matrix holds a coefficient of {hi:.3g}: HiGHS rejects values above "
+            f"{HIGHS_LARGE_MATRIX_VALUE:g}; rescale the constraint that holds it"
+        )
+    out = []
+    if lo > 0 and hi / lo > MATRIX_RANGE_WARN:
+        out.append(
+            f"the constraint matrix spans {lo:.3g} .. {hi:.3g} (a ratio of {hi / lo:.2g}, above "
+            f"{MATRIX_RANGE_WARN:g}): the solve may be inaccurate; rescale the constraints that hold the extremes"
+        )
+    return out
+
+
+def _solver_error(message: str, info: "SolverInfo") -> SolverError:
+    """A :class:`SolverError` carrying how the solve ended in ``.solver`` (a dict)."""
+    err = SolverError(message)
+    err.solver = info.as_dict()  # type: ignore[attr-defined]
+    return err
 
 
 def _apply_options(h: highspy.Highs, options: dict[str, Any]) -> None:
@@ -113,9 +193,10 @@ def solve_lp(
         opts["mip_rel_gap"] = float(rel_gap)
     t0 = time.perf_counter()
     h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(log))
+    log_lines: list[str] = []
+    _capture_log(h, log_lines, to_console=log)
     _apply_options(h, opts)
-    n_row, n_col = lp.A.shape
+    n_row, n_col = lp.shape
     A = lp.A
     integrality = lp.integrality if lp.integrality is not None else np.zeros(A.shape[1], dtype=np.int32)
     # HiGHS is given a minimisation always: its statuses and duals are most reliable so.
@@ -124,14 +205,19 @@ def solve_lp(
     status = h.passModel(
         n_col, n_row, A.nnz, 1, 1, off,
         cost, lp.col_lo, lp.col_hi, lp.row_lo, lp.row_hi,
-        A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data, integrality.astype(np.int32),
+        A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data, integrality.astype(np.int32, copy=False),
     )
     if status == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the model (inconsistent bounds or a NaN coefficient)")
     t1 = time.perf_counter()
     h.run()
-    t2 = time.perf_counter()
     model_status = h.modelStatusToString(h.getModelStatus())
+    if model_status == "Primal infeasible or unbounded" and h.getOptionValue("presolve")[1] != "off":
+        # presolve could not tell which: solve again without it for a definite answer
+        h.setOptionValue("presolve", "off")
+        h.run()
+        model_status = h.modelStatusToString(h.getModelStatus())
+    t2 = time.perf_counter()
     info = h.getInfo()
     iterations = int(info.simplex_iteration_count) + max(int(info.ipm_iteration_count), 0) + max(
         int(getattr(info, "pdlp_iteration_count", 0)), 0
@@ -152,17 +238,21 @@ def solve_lp(
         columns=n_col,
         nonzeros=int(A.nnz),
         options=opts,
+        highs_warnings=_warnings(log_lines),
     )
     if model_status not in _OK:
         if model_status in ("Infeasible", "Primal infeasible or unbounded"):
-            raise InfeasibleError(f"HiGHS reports the scenario {model_status.lower()}")
+            err = InfeasibleError(f"HiGHS reports the scenario {model_status.lower()}")
+            err.solver = solver_info.as_dict()  # type: ignore[attr-defined]
+            raise err
         if model_status == "Unbounded":
-            raise SolverError("the model is unbounded: some variable a user added has no bound")
+            raise _solver_error("the model is unbounded: the objective can grow without limit", solver_info)
         if not (allow_nonoptimal and has_solution):
-            raise SolverError(
+            raise _solver_error(
                 f"HiGHS ended with status '{model_status}' after {t2 - t1:.1f} s"
-                + ("" if has_solution else " and no feasible point")
-                + ("; pass allow_nonoptimal=True (--allow-nonoptimal) to accept it" if has_solution else "")
+                + ("" if has_solution else " without a feasible point: there is no answer to return")
+                + ("; pass allow_nonoptimal=True (--allow-nonoptimal) to accept it" if has_solution else ""),
+                solver_info,
             )
     sol = h.getSolution()
     x = np.asarray(sol.col_value, dtype=float)
@@ -223,19 +313,38 @@ def solve(
     SolverError
         On a time limit (unless ``allow_nonoptimal``), an unbounded model or a solver failure.
     """
-    from .diagnose import diagnose_infeasible
     from .results import make_results
 
     t0 = time.perf_counter()
     lp = compile_lp(m)
+    ranges = coefficient_ranges(lp)
+    numerics = check_numerics(ranges)
     compile_s = time.perf_counter() - t0
     try:
         solution = solve_lp(lp, options=options, time_limit=time_limit, rel_gap=rel_gap,
                             allow_nonoptimal=allow_nonoptimal, log=log)
     except InfeasibleError as err:
-        raise InfeasibleError(f"{err}. {diagnose_infeasible(m, lp)}") from None
+        from .diagnose import diagnose_infeasible  # imports scipy: only when needed
+
+        new = InfeasibleError(f"{err}. {diagnose_infeasible(m, lp)}")
+        new.solver = getattr(err, "solver", None)  # type: ignore[attr-defined]
+        raise new from None
+    except SolverError as err:
+        info = getattr(err, "solver", None) or {}
+        if info.get("termination") == "Unbounded":
+            from .diagnose import diagnose_unbounded
+
+            new = SolverError(f"{err}. {diagnose_unbounded(m, lp)}")
+            new.solver = info  # type: ignore[attr-defined]
+            raise new from None
+        raise
     solution.info.build_s = getattr(m.dispatch, "build_s", None)
     solution.info.handover_s += compile_s
     if load_solution:
         load_into_model(m, solution)
-    return make_results(m, solution)
+    res = make_results(m, solution)
+    scaling = scaling_warnings(solution.info.highs_warnings)
+    res.summary["solver"]["coefficient_ranges"] = {k: list(v) for k, v in ranges.items()}
+    res.summary["solver"]["highs_warnings"] = list(solution.info.highs_warnings)
+    res.summary["warnings"] = list(res.summary.get("warnings", [])) + numerics + [f"HiGHS: {w}" for w in scaling]
+    return res
