@@ -10,11 +10,12 @@ notebook's edits always reach the solver, and an untouched model pays nothing fo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import attrgetter, is_
 from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
-import scipy.sparse as sp
 from pyomo.repn import generate_standard_repn
 
 from .errors import DispatchError
@@ -31,6 +32,52 @@ class UserLinear:
 
     def value(self, x: np.ndarray) -> float:
         return float(self.coef @ x[self.cols]) + self.constant if len(self.cols) else self.constant
+
+
+@dataclass
+class Csc:
+    """A sparse matrix in compressed-column form, the layout HiGHS takes.
+
+    Kept as plain numpy arrays so that solving never imports scipy (which, imported after
+    Pyomo, also pulls in ``scipy.stats``: half a second per process). :meth:`to_scipy` gives a
+    ``scipy.sparse.csc_array`` sharing the arrays.
+    """
+
+    shape: tuple[int, int]
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+    @property
+    def nnz(self) -> int:
+        return int(len(self.data))
+
+    @classmethod
+    def from_triplets(cls, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]) -> "Csc":
+        """Sum duplicate ``(row, col)`` entries and sort by column, then row."""
+        n_row, n_col = shape
+        key = cols.astype(np.int64) * max(n_row, 1) + rows.astype(np.int64)
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        vals = np.asarray(vals, dtype=float)[order]
+        if len(key):
+            first = np.empty(len(key), dtype=bool)
+            first[0] = True
+            np.not_equal(key[1:], key[:-1], out=first[1:])
+            if not first.all():
+                starts = np.flatnonzero(first)
+                vals = np.add.reduceat(vals, starts)
+                key = key[starts]
+        col = key // max(n_row, 1)
+        indptr = np.zeros(n_col + 1, dtype=np.int64)
+        np.cumsum(np.bincount(col, minlength=n_col), out=indptr[1:])
+        return cls((n_row, n_col), indptr, (key - col * max(n_row, 1)).astype(np.int32), vals)
+
+    def to_scipy(self) -> Any:
+        """The same matrix as a ``scipy.sparse.csc_array``."""
+        import scipy.sparse as sp
+
+        return sp.csc_array((self.data, self.indices, self.indptr), shape=self.shape)
 
 
 @dataclass
@@ -56,7 +103,7 @@ class LP:
 
     c: np.ndarray
     offset: float
-    A: sp.csc_array
+    matrix: Csc
     row_lo: np.ndarray
     row_hi: np.ndarray
     col_lo: np.ndarray
@@ -73,7 +120,15 @@ class LP:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.A.shape
+        return self.matrix.shape
+
+    @property
+    def A(self) -> Any:
+        """The constraint matrix as a ``scipy.sparse.csc_array`` (imports scipy)."""
+        return self.matrix.to_scipy()
+
+
+_LB, _UB, _DOMAIN, _FIXED = attrgetter("_lb"), attrgetter("_ub"), attrgetter("_domain"), attrgetter("_fixed")
 
 
 class _Columns:
@@ -121,23 +176,25 @@ def _bounds(datas: list) -> tuple[np.ndarray, np.ndarray]:
 
 def _registered_bounds(reg: Registry) -> tuple[np.ndarray, np.ndarray]:
     """Column bounds of registered variables, read from the Pyomo objects (users may change them)."""
+    nonneg = pyo.NonNegativeReals
+    numeric = {float, int, type(None)}
     los, his = [], []
     for vi in reg.vars:
         datas = vi.datas
-        # fast path: untouched non-negative variables with numeric upper bounds
-        raw_lo = [d._lb for d in datas]
-        raw_hi = [d._ub for d in datas]
-        fixed = [d.fixed for d in datas]
+        # fast path (C-level loops): untouched non-negative variables with numeric upper bounds
+        raw_hi = list(map(_UB, datas))
         simple = (
             vi.component.ctype is pyo.Var
-            and all(x is None for x in raw_lo)
-            and not any(fixed)
-            and all(x is None or type(x) is float or type(x) is int for x in raw_hi)
-            and _domain_is_nonneg(vi.component)
+            and all(map(is_, map(_LB, datas), repeat(None)))
+            and all(map(is_, map(_DOMAIN, datas), repeat(nonneg)))
+            and not any(map(_FIXED, datas))
+            and set(map(type, raw_hi)) <= numeric
         )
         if simple:
             los.append(np.zeros(len(datas)))
-            his.append(np.array([np.inf if x is None else x for x in raw_hi], dtype=float))
+            hi = np.array(raw_hi, dtype=float)  # None -> nan
+            hi[np.isnan(hi)] = np.inf
+            his.append(hi)
         else:
             lo, hi = _bounds(datas)
             los.append(lo)
@@ -145,14 +202,6 @@ def _registered_bounds(reg: Registry) -> tuple[np.ndarray, np.ndarray]:
     if not los:
         return np.zeros(0), np.zeros(0)
     return np.concatenate(los), np.concatenate(his)
-
-
-def _domain_is_nonneg(var: Any) -> bool:
-    doms = {id(d.domain) for d in var.values()} if len(var) < 16 else None
-    if doms is not None:
-        return all(d.domain is pyo.NonNegativeReals for d in var.values())
-    first = next(iter(var.values())).domain
-    return first is pyo.NonNegativeReals and all(d._domain is first for d in var.values())
 
 
 def compile_lp(m: Any) -> LP:
@@ -265,8 +314,7 @@ def compile_lp(m: Any) -> LP:
         r = np.concatenate(rows_r) if rows_r else np.zeros(0, np.int64)
         cc = np.concatenate(rows_c) if rows_c else np.zeros(0, np.int64)
         v = np.concatenate(rows_v) if rows_v else np.zeros(0)
-        A = sp.csc_array((v, (r, cc)), shape=(n_rows, n_col))
-        A.sum_duplicates()
+        A = Csc.from_triplets(r, cc, v, (n_rows, n_col))
         row_lo = np.concatenate(lo_parts + [np.array(u_lo, float)]) if n_rows else np.zeros(0)
         row_hi = np.concatenate(hi_parts + [np.array(u_hi, float)]) if n_rows else np.zeros(0)
     return LP(c, offset, A, row_lo, row_hi, col_lo, col_hi, integrality, maximize, cols.start, blocks,
@@ -282,7 +330,7 @@ def coefficient_ranges(lp: LP) -> dict[str, tuple[float, float]]:
         return (float(a.min()), float(a.max())) if len(a) else (0.0, 0.0)
 
     return {
-        "matrix": rng(lp.A.data),
+        "matrix": rng(lp.matrix.data),
         "cost": rng(lp.c),
         "bound": rng(np.concatenate([lp.col_lo, lp.col_hi])),
         "rhs": rng(np.concatenate([lp.row_lo, lp.row_hi])),

@@ -197,7 +197,7 @@ def solve_lp(
     _capture_log(h, log_lines, to_console=log)
     _apply_options(h, opts)
     n_row, n_col = lp.shape
-    A = lp.A
+    A = lp.matrix
     integrality = lp.integrality if lp.integrality is not None else np.zeros(A.shape[1], dtype=np.int32)
     # HiGHS is given a minimisation always: its statuses and duals are most reliable so.
     cost = -lp.c if lp.maximize else lp.c

@@ -20,9 +20,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Literal
 
+from weakref import ref as weakref_ref
+
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.base.constraint import ConstraintData, IndexedConstraint
+from pyomo.core.base.expression import ExpressionData, IndexedExpression
 from pyomo.core.expr.numeric_expr import LinearExpression
+from pyomo.core.expr.relational_expr import inequality
 
 from ..scenario import Scenario
 
@@ -67,7 +72,11 @@ class VarInfo:
 
 @dataclass
 class RowBlock:
-    """A registered family of constraints ``lower <= sum(lins) <= upper``."""
+    """A registered family of constraints ``lower <= sum(lins) <= upper``.
+
+    Its Pyomo rows (:class:`LazyRowData`) make their expressions on first use: a model that is
+    only solved never builds them, and one a user inspects or edits builds only what is touched.
+    """
 
     name: str
     component: Any
@@ -76,17 +85,139 @@ class RowBlock:
     lower: np.ndarray
     upper: np.ndarray
     family: str
-    exprs: list = field(default_factory=list, repr=False)
+    registry: Any = field(default=None, repr=False)
+    _rows: "_Rows | None" = field(default=None, repr=False)
+    _position: dict | None = field(default=None, repr=False)
 
     def intact(self) -> bool:
-        """True when no row was edited, removed or deactivated since the build."""
+        """True when no row was edited, added, removed or deactivated since the build."""
         comp = self.component
-        if not comp.active or len(comp) != len(self.exprs):
+        if not comp.active or len(comp) != len(self.keys):
             return False
-        for d, e in zip(comp.values(), self.exprs):
-            if d._expr is not e or not d._active:
+        for d in comp.values():
+            if d.__class__ is not LazyRowData or d._edited or not d._active:
                 return False
         return True
+
+    def expression(self, key: Any) -> Any:
+        """The Pyomo relational expression of the row ``key`` (built from the arrays)."""
+        if self._position is None:
+            self._position = {k: i for i, k in enumerate(self.keys)}
+        if self._rows is None:
+            self._rows = _Rows(self.registry, len(self.keys), self.lins)
+        i = self._position[key]
+        e = self._rows.expression(i)
+        lo, up = float(self.lower[i]), float(self.upper[i])
+        if lo == up:
+            return e == lo
+        if not np.isfinite(lo):
+            return e <= up
+        if not np.isfinite(up):
+            return e >= lo
+        return inequality(lo, e, up)
+
+
+class _Rows:
+    """Blocks of terms sorted by row, to make one row's ``LinearExpression`` on demand."""
+
+    def __init__(self, reg: "Registry", n: int, lins: Sequence[Lin]):
+        if lins:
+            row = np.concatenate([l.row for l in lins])
+            coef = np.concatenate([l.coef for l in lins])
+            vds: list = []
+            for l in lins:
+                datas = reg.info(l.var).datas
+                vds.extend([datas[p] for p in l.pos.tolist()])
+            order = np.argsort(row, kind="stable")
+            self.bounds = np.searchsorted(row[order], np.arange(n + 1)).tolist()
+            self.coefs = coef[order].tolist()
+            self.vars = [vds[i] for i in order.tolist()]
+        else:
+            self.bounds, self.coefs, self.vars = [0] * (n + 1), [], []
+
+    def expression(self, i: int) -> Any:
+        a, b = self.bounds[i], self.bounds[i + 1]
+        return LinearExpression(constant=0.0, linear_coefs=self.coefs[a:b], linear_vars=self.vars[a:b])
+
+
+class LazyRowData(ConstraintData):
+    """A row of a registered constraint family: Pyomo's ``ConstraintData`` whose expression is
+    made from the registered arrays the first time anything reads it.
+
+    Anything that sets the expression (``set_value``, ``m.balance[t] = ...``) marks the row
+    edited; :func:`optimiser.lp.compile_lp` then compiles the family from its Pyomo expressions.
+    """
+
+    __slots__ = ("_lazy", "_edited")
+
+    def __init__(self, expr: Any = None, component: Any = None):
+        self._component = weakref_ref(component) if component is not None else None
+        self._active = True
+        self._lazy = None
+        self._edited = True
+        if expr is not None:
+            self.set_value(expr)
+
+    @property  # type: ignore[override]
+    def _expr(self) -> Any:
+        e = self._lazy
+        if e is None and not self._edited:
+            e = self._lazy = self.parent_component()._dispatch_rows.expression(self._index)
+        return e
+
+    @_expr.setter
+    def _expr(self, value: Any) -> None:
+        self._lazy = value
+        self._edited = True
+
+
+class LazyRows(IndexedConstraint):
+    """An indexed ``Constraint`` holding :class:`LazyRowData` rows (see :class:`RowBlock`)."""
+
+    _ComponentDataClass = LazyRowData
+    _dispatch_rows: RowBlock | None = None
+
+
+class LazyExpressionData(ExpressionData):
+    """Pyomo's ``ExpressionData`` whose expression is made on first use by its component's
+    ``_dispatch_make(index)``; setting it (``set_value``) replaces it as usual."""
+
+    __slots__ = ("_lazy",)
+
+    def __init__(self, expr: Any = None, component: Any = None):
+        self._lazy = (expr,)
+        self._component = weakref_ref(component) if component is not None else None
+        self._index = None
+
+    @property  # type: ignore[override]
+    def _args_(self) -> tuple:
+        a = self._lazy
+        if a is None:
+            a = self._lazy = (self.parent_component()._dispatch_make(self._index),)
+        return a
+
+    @_args_.setter
+    def _args_(self, value: tuple) -> None:
+        self._lazy = value
+
+
+class LazyExpressions(IndexedExpression):
+    """An indexed ``Expression`` whose registered entries are made on first use."""
+
+    _ComponentDataClass = LazyExpressionData
+    _dispatch_make: Callable[[Any], Any] | None = None
+
+    def add_lazy(self, keys: Sequence) -> None:
+        """Add entries for ``keys`` (already in the index set) without making their expressions."""
+        ref = weakref_ref(self)
+        new = LazyExpressionData.__new__
+        data = self._data
+        for k in keys:
+            d = new(LazyExpressionData)
+            d._component = ref
+            d._index = k
+            d._lazy = None
+            data[k] = d
 
 
 @dataclass
@@ -134,6 +265,39 @@ class LoadDraw:
     lin: Lin
 
 
+def _index_set(block: Any, keys: Sequence) -> tuple[Any, list]:
+    """A cheap Pyomo index for ``keys`` and the keys as plain Python values.
+
+    Hours ``0..n-1`` are the model's ``T``; other runs of integers a ``RangeSet``; pairs
+    ``(name, hour)`` covering names x hours in that order the product of a small ``Set`` and
+    ``T``. Anything else is passed as a list (Pyomo then builds a ``Set`` of it, element by
+    element, which costs about ten times more for a year of hours).
+    """
+    keys = list(keys)
+    n = len(keys)
+    if n == 0:
+        return keys, keys
+    hours = getattr(block.model(), "T", None)
+    first = keys[0]
+    if isinstance(first, (int, np.integer)) and not isinstance(first, bool):
+        arr = np.asarray(keys)
+        if arr.dtype.kind in "iu" and arr.ndim == 1:
+            a = int(arr[0])
+            plain = list(range(a, a + n))
+            if (n == 1 or bool(np.all(np.diff(arr) == 1))):
+                if hours is not None and a == 0 and n == len(hours):
+                    return hours, plain
+                return pyo.RangeSet(a, a + n - 1), plain
+    elif type(first) is tuple and len(first) == 2 and hours is not None:
+        names = list(dict.fromkeys(k[0] for k in keys))
+        nh = len(hours)
+        if len(names) * nh == n:
+            plain = [(a, t) for a in names for t in range(nh)]
+            if plain == keys:
+                return pyo.Set(initialize=names, ordered=True) * hours, plain
+    return keys, keys
+
+
 class Registry:
     """What components register; kept on the model as ``m.dispatch``.
 
@@ -163,14 +327,26 @@ class Registry:
         self, block: Any, name: str, keys: Sequence, ub: np.ndarray | float | None, doc: str = ""
     ) -> Any:
         """Add a non-negative variable indexed by ``keys`` with upper bounds ``ub``. [MW]"""
-        keys = list(keys)
-        var = pyo.Var(keys, domain=pyo.NonNegativeReals, dense=True, doc=doc)
+        index, keys = _index_set(block, keys)
+        var = pyo.Var(index, domain=pyo.NonNegativeReals, dense=False, doc=doc)
         block.add_component(name, var)
-        datas = list(var.values())
-        if ub is not None:
-            ubs = np.broadcast_to(np.asarray(ub, dtype=float), (len(keys),)).tolist()
-            for d, u in zip(datas, ubs):
+        n = len(keys)
+        ubs = [None] * n if ub is None else np.broadcast_to(np.asarray(ub, dtype=float), (n,)).tolist()
+        datas: list = []
+        if n:
+            # Pyomo's own dense construction, without iterating a Pyomo Set: the first element is
+            # made (and validated) by Pyomo, the others are copies of it (VarData.copy).
+            first = var[keys[0]]
+            first._ub = ubs[0]
+            datas = [first]
+            copy = type(first).copy
+            data = var._data
+            for k, u in zip(keys[1:], ubs[1:]):
+                d = copy(first)
+                d._index = k
                 d._ub = u
+                data[k] = d
+                datas.append(d)
         self.vars.append(VarInfo(var, datas, keys))
         return var
 
@@ -192,28 +368,31 @@ class Registry:
         family: str,
         doc: str = "",
     ) -> Any:
-        """Add ``lower <= sum(lins) <= upper``, one row per key (``None``: no bound)."""
-        keys = list(keys)
+        """Add ``lower <= sum(lins) <= upper``, one row per key (``None``: no bound).
+
+        The rows are Pyomo ``ConstraintData`` whose expressions are made on first use
+        (:class:`LazyRowData`): reading or editing ``m.balance[t]`` works as for any Pyomo
+        constraint, and a model that is only solved never pays for the expressions.
+        """
+        index, keys = _index_set(block, keys)
         n = len(keys)
         lo = np.full(n, -np.inf) if lower is None else np.broadcast_to(np.asarray(lower, float), (n,)).copy()
         up = np.full(n, np.inf) if upper is None else np.broadcast_to(np.asarray(upper, float), (n,)).copy()
-        exprs = self.linear_exprs(n, lins)
-        los = [None if not np.isfinite(x) else float(x) for x in lo]
-        ups = [None if not np.isfinite(x) else float(x) for x in up]
-        rows = {}
-        for k, e, a, b in zip(keys, exprs, los, ups):
-            if a is not None and a == b:
-                rows[k] = e == a
-            elif a is None:
-                rows[k] = e <= b
-            elif b is None:
-                rows[k] = e >= a
-            else:
-                rows[k] = (a, e, b)
-        con = pyo.Constraint(keys, rule=lambda _b, *k: rows[k[0] if len(k) == 1 else k], doc=doc)
+        con = LazyRows(index, doc=doc)
         block.add_component(name, con)
-        blk = RowBlock(name, con, keys, list(lins), lo, up, family)
-        blk.exprs = [d._expr for d in con.values()]
+        blk = RowBlock(name, con, keys, list(lins), lo, up, family, registry=self)
+        con._dispatch_rows = blk
+        ref = weakref_ref(con)
+        new = LazyRowData.__new__
+        data = con._data
+        for k in keys:
+            d = new(LazyRowData)
+            d._component = ref
+            d._active = True
+            d._index = k
+            d._lazy = None
+            d._edited = False
+            data[k] = d
         self.rows.append(blk)
         return con
 
@@ -347,17 +526,27 @@ def build(scenario: Scenario, components: Sequence[Any] | None = None) -> pyo.Co
             comp.build(m, reg)
             reg.components.append(comp)
         hours = np.arange(reg.n)
-        lins = reg.load_lins() + reg.balance_lins
-        load_exprs = reg.linear_exprs(reg.n, reg.load_lins())
-        m.site_load = pyo.Expression(m.T, initialize=dict(zip(range(reg.n), load_exprs)), doc="Site load at the meter [MW]")
+        load_lins = reg.load_lins()
+        load_rows: list[_Rows] = []
+
+        def site_load(t: Any) -> Any:
+            if not load_rows:
+                load_rows.append(_Rows(reg, reg.n, load_lins))
+            return load_rows[0].expression(int(t))
+
+        m.site_load = LazyExpressions(m.T, doc="Site load at the meter [MW]")
+        m.site_load._dispatch_make = site_load
+        m.site_load.add_lazy(range(reg.n))
         reg.add_rows(
-            m, "balance", hours, lins, reg.supply, reg.supply, family="balance",
+            m, "balance", hours, load_lins + reg.balance_lins, reg.supply, reg.supply, family="balance",
             doc="load + export - import = PPA volume, each hour [MW]",
         )
-        m.revenue = pyo.Expression(pyo.Any, doc="Revenue streams [$]")
-        m.cost = pyo.Expression(pyo.Any, doc="Cost streams [$]")
-        for term in reg.terms:
-            (m.revenue if term.kind == "revenue" else m.cost)[term.name] = term_expression(reg, term)
+        for kind in ("revenue", "cost"):
+            named = {t.name: t for t in reg.terms if t.kind == kind}
+            comp = LazyExpressions(pyo.Any, doc=f"{kind.capitalize()} streams [$]")
+            comp._dispatch_make = lambda name, named=named: term_expression(reg, named[name])
+            m.add_component(kind, comp)
+            comp.add_lazy(list(named))
         write_objective(m)
     return m
 

@@ -1,0 +1,143 @@
+"""What the fast build must not change: the lazy Pyomo rows and expressions behave like plain
+Pyomo ones, edits reach HiGHS, and the yardstick (benchmarks/yardstick.py, a plain numpy/scipy
+formulation of the same LP) finds the same optimum as the model.
+
+Speed itself is measured by ``make bench``, never here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+import pytest
+
+import optimiser
+from optimiser.lp import compile_lp
+from optimiser.model.core import LazyExpressionData, LazyRowData
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "scenarios" / "example"
+TWO_WEEKS = {"start": "2025-07-01T00:00:00-05:00", "end": "2025-07-15T00:00:00-05:00"}
+
+
+@pytest.fixture(scope="module")
+def scenario() -> optimiser.Scenario:
+    return optimiser.load_scenario(EXAMPLE, **TWO_WEEKS)
+
+
+def _yardstick():
+    spec = importlib.util.spec_from_file_location("yardstick", ROOT / "benchmarks" / "yardstick.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_rows_are_built_only_when_read(scenario):
+    m = optimiser.build(scenario)
+    rows = list(m.balance.values())
+    assert len(rows) == scenario.hours == 336
+    assert all(type(d) is LazyRowData and d._lazy is None for d in rows)
+    # reading a row makes its expression (and it is the registered one) without marking it edited
+    e = m.balance[3].expr
+    assert m.balance[3]._lazy is e and not m.balance[3]._edited
+    assert m.balance[3].lb == m.balance[3].ub == pytest.approx(250.0)
+    assert sum(d._lazy is not None for d in rows) == 1
+    assert all(blk.intact() for blk in m.dispatch.rows)
+    assert type(m.site_load[0]) is LazyExpressionData
+
+
+def test_lazy_expressions_agree_with_the_solution(scenario):
+    m = optimiser.build(scenario)
+    res = optimiser.solve(m)  # loads the values onto the Pyomo variables
+    assert pyo.value(m.objective) == pytest.approx(res.objective_usd, rel=1e-9)
+    for name, usd in res.summary["revenue_usd"].items():
+        assert pyo.value(m.revenue[name]) == pytest.approx(usd, rel=1e-9, abs=1e-6)
+    for name, usd in res.summary["cost_usd"].items():
+        assert pyo.value(m.cost[name]) == pytest.approx(usd, rel=1e-9, abs=1e-6)
+    load = np.array([pyo.value(m.site_load[t]) for t in m.T])
+    assert load == pytest.approx(res.dispatch["load_mw"].to_numpy(), abs=1e-6)
+    # every registered row holds at the solution, read through Pyomo
+    for blk in m.dispatch.rows:
+        for d in blk.component.values():
+            body = pyo.value(d.body)
+            assert (d.lb is None or body >= d.lb - 1e-6) and (d.ub is None or body <= d.ub + 1e-6)
+
+
+def test_edited_row_reaches_the_solver(scenario):
+    """Pin hour 5's import - export to 10 MW by rewriting its balance row: the family is then
+    compiled from Pyomo and the answer obeys the new row."""
+    m = optimiser.build(scenario)
+    m.balance[5].set_value(m.site_load[5] + m.site.grid_export[5] - m.site.grid_import[5] == 240.0)
+    assert not m.dispatch.rows[-1].intact()
+    lp = compile_lp(m)
+    assert not any(blk.name == "balance" for blk, _ in lp.blocks)
+    res = optimiser.solve(m)
+    d = res.dispatch.iloc[5]
+    assert d["load_mw"] - d["import_mw"] + d["export_mw"] == pytest.approx(240.0, abs=1e-6)
+    base = optimiser.solve(optimiser.build(scenario))
+    assert res.objective_usd < base.objective_usd
+
+
+def test_row_replaced_by_assignment_and_deleted_row(scenario):
+    m = optimiser.build(scenario)
+    m.site.ramp[10] = (-1.0, m.site_load[10] - m.site_load[9], 1.0)
+    res = optimiser.solve(m)
+    load = res.dispatch["load_mw"].to_numpy()
+    assert abs(load[10] - load[9]) <= 1.0 + 1e-6
+    m2 = optimiser.build(scenario)
+    del m2.site.ramp[10]
+    assert not m2.dispatch.rows[1].intact()
+    assert compile_lp(m2).shape[0] == compile_lp(optimiser.build(scenario)).shape[0] - 1
+
+
+def test_lp_file_writer_sees_the_rows(scenario, tmp_path):
+    m = optimiser.build(scenario)
+    m.write(str(tmp_path / "m.lp"), io_options={"symbolic_solver_labels": True})
+    text = (tmp_path / "m.lp").read_text()
+    assert text.count("c_e_balance(") == scenario.hours
+    assert "r_l_site_ramp(1)_" in text or "r_u_site_ramp(1)_" in text
+
+
+def test_solving_never_imports_scipy():
+    code = (
+        "import sys, optimiser; "
+        f"sc = optimiser.load_scenario({str(EXAMPLE)!r}, start={TWO_WEEKS['start']!r}, end={TWO_WEEKS['end']!r}); "
+        "optimiser.run(sc); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scipy', 'matplotlib')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
+
+
+def test_csc_matches_scipy(scenario):
+    import scipy.sparse as sp
+
+    lp = compile_lp(optimiser.build(scenario))
+    a = lp.A
+    rows, cols = a.nonzero()
+    coo = sp.coo_array((np.asarray(a[rows, cols]).ravel(), (rows, cols)), shape=a.shape)
+    assert a.has_sorted_indices
+    assert abs(a - coo.tocsc()).max() == 0.0
+    assert lp.matrix.nnz == a.nnz > 0
+
+
+def test_yardstick_objective_equals_the_model(scenario, tmp_path):
+    ys = _yardstick()
+    out = ys.run(EXAMPLE, tmp_path / "ys", **TWO_WEEKS)
+    res = optimiser.run(scenario, tmp_path / "model")
+    assert out["objective_usd"] == pytest.approx(res.objective_usd, rel=1e-6)
+    assert out["rows"] == res.summary["solver"]["rows"]
+    assert out["columns"] == res.summary["solver"]["columns"]
+    ours = pd.read_csv(tmp_path / "model" / "dispatch.csv")
+    theirs = pd.read_csv(tmp_path / "ys" / "dispatch.csv")
+    assert list(theirs.columns) == list(ours.columns)
+    assert (theirs["timestamp"] == ours["timestamp"]).all()
+    for col in ("price_usd_per_mwh", "hashprice_usd_per_ph_day"):
+        assert theirs[col].to_numpy() == pytest.approx(ours[col].to_numpy(), rel=1e-9)
+    assert theirs["profit_usd"].sum() == pytest.approx(res.objective_usd, rel=1e-6)
