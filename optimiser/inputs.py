@@ -365,8 +365,14 @@ def _read_header(
             Problem("the header names this column more than once", file=label, column=name)
         )
     if TIMESTAMP_COLUMN not in header:
+        hint = ""
+        if {"deliverydate", "deliveryhour"} <= {h.replace(" ", "").lower() for h in header}:
+            kind = "ercot-rtm-spp" if any(h.replace(" ", "").lower() == "deliveryinterval" for h in header) \
+                else "ercot-dam-spp"
+            hint = (f"; this looks like an ERCOT extract: list it in inputs as {{file = \"{label}\", "
+                    f"format = \"{kind}\", settlement_point = \"...\"}}")
         problems.append(
-            Problem(f"no '{TIMESTAMP_COLUMN}' column (header: {', '.join(header)})", file=label)
+            Problem(f"no '{TIMESTAMP_COLUMN}' column (header: {', '.join(header)}){hint}", file=label)
         )
     if dupes:
         return None

@@ -382,6 +382,13 @@ def test_input_table_errors(tmp_path: Path) -> None:
     assert ("inputs[2].format", "z.csv") in got
 
 
+def test_ercot_file_listed_as_standard_gets_a_hint(tmp_path: Path) -> None:
+    path, _ = native_window(tmp_path, [date(2024, 7, 1)], "rtm", "rtm.csv")
+    with pytest.raises(InputError) as exc:
+        read_inputs(["rtm.csv"], base_dir=tmp_path, hourly_columns=["price_usd_per_mwh"], step_columns=[])
+    assert 'format = "ercot-rtm-spp", settlement_point' in problems_of(exc)[0].message
+
+
 def test_missing_hours_of_a_native_file_are_named(tmp_path: Path) -> None:
     path, _ = native_window(tmp_path, [date(2024, 11, 3)], "dam")
     with pytest.raises(InputError) as exc:
