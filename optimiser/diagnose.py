@@ -401,8 +401,9 @@ def diagnose_infeasible(m: Any, lp: LP, most: int = 5) -> str:
         bounds = _describe_bounds(m, lp, iis.cols, iis.col_sides) if len(iis.cols) else []
         items = with_rows + bounds
         if items:
-            lead = "It conflicts with" if len(rows) else "HiGHS's irreducible infeasible subsystem holds"
-            parts.append(f"{lead}: " + "; ".join(items) + ".")
+            lead = "It conflicts with" if len(rows) else "What cannot all hold together"
+            parts.append(f"{lead} (an irreducible infeasible subset from HiGHS; relaxing any one item "
+                         "of it would make that subset feasible): " + "; ".join(items) + ".")
         if not len(rows) and iis.rows.size:
             fams = sorted({infos[r].family for r in iis.rows.tolist() if infos[r] is not None})
             parts.insert(0, f"The constraint family that cannot hold: {', '.join(fams)}.")
