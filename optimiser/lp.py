@@ -15,7 +15,7 @@ from operator import attrgetter, is_
 from typing import Any
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.repn import generate_standard_repn
 
 from .errors import DispatchError

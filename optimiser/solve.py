@@ -8,7 +8,7 @@ from typing import Any
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from .errors import DispatchError, InfeasibleError, SolverError
 from .lp import LP, coefficient_ranges, compile_lp

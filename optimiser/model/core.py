@@ -23,7 +23,7 @@ from typing import Any, Iterator, Literal
 from weakref import ref as weakref_ref
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.core.base.constraint import ConstraintData, IndexedConstraint
 from pyomo.core.base.expression import ExpressionData, IndexedExpression
 from pyomo.core.expr.numeric_expr import LinearExpression

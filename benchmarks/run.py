@@ -1,0 +1,459 @@
+"""``make bench``: how long ``dispatch run`` takes, step by step, against the yardstick.
+
+Modes (combinable; none given = ``--main --scale``):
+
+``--main``
+    The default year (``scenarios/example``) and a five-year horizon (the year's inputs tiled)
+    as whole processes (``dispatch run`` vs ``benchmarks/yardstick.py``: wall time, median of
+    ``--repeat`` runs, alternating, and the peak resident memory of the child) and in-process,
+    split into import, read, build, hand-over (compile + ``passModel``), solve, results
+    (assembling :class:`optimiser.Results`) and write. Prints the ratio ours / yardstick.
+``--scale``
+    Time and memory per step from one week to one, two and five years, and with 1 to 20 ASIC
+    fleets on the year; per-hour cost of each step and its growth against linear.
+``--solvers``
+    HiGHS dual and primal simplex, interior point with and without crossover, PDLP (and
+    HiPDLP) on the year and the five years: solve time, iterations, status, objective and
+    duals against dual simplex. Each solve runs in a fresh process (HiGHS fixes its threads at
+    the first solve of a process).
+
+Every measurement runs in a fresh child process; nothing is timed inside this one. Figures go
+to stdout as tables and, with ``--json FILE``, as JSON. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "scenarios" / "example"
+YARDSTICK = ROOT / "benchmarks" / "yardstick.py"
+HOUR_NS = 3_600_000_000_000
+
+#: HiGHS configurations compared by ``--solvers`` (name -> options).
+SOLVERS: dict[str, dict[str, Any]] = {
+    "dual simplex": {"solver": "simplex", "simplex_strategy": 1},
+    "dual simplex, presolve off": {"solver": "simplex", "simplex_strategy": 1, "presolve": "off"},
+    "dual simplex PAMI (2 threads)": {"solver": "simplex", "simplex_strategy": 2},
+    "primal simplex": {"solver": "simplex", "simplex_strategy": 4},
+    "IPM + crossover": {"solver": "ipm", "run_crossover": "on"},
+    "IPM, no crossover": {"solver": "ipm", "run_crossover": "off"},
+    "PDLP": {"solver": "pdlp"},
+    "HiPDLP": {"solver": "hipdlp"},
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# scenarios
+# ---------------------------------------------------------------------------------------------
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {v!r} as TOML")
+
+
+def write_toml(cfg: dict, path: Path) -> None:
+    """Write a scenario configuration (scalars, tables, arrays of tables) as TOML."""
+    lines = [f"{k} = {_toml_value(v)}" for k, v in cfg.items() if not isinstance(v, (dict, list)) or
+             (isinstance(v, list) and not (v and isinstance(v[0], dict)))]
+    for k, v in cfg.items():
+        if isinstance(v, dict):
+            lines += ["", f"[{k}]"] + [f"{kk} = {_toml_value(vv)}" for kk, vv in v.items()]
+        elif isinstance(v, list) and v and isinstance(v[0], dict):
+            for item in v:
+                lines += ["", f"[[{k}]]"] + [f"{kk} = {_toml_value(vv)}" for kk, vv in item.items()]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def tiled_scenario(src: Path, dst: Path, years: int) -> Path:
+    """Copy a one-year scenario with every input CSV repeated ``years`` times, each copy shifted
+    by the source horizon's length (8,760 h for 2025), and the horizon stretched to match."""
+    import pandas as pd
+
+    cfg = tomllib.loads((src / "scenario.toml").read_text())
+    start, end = pd.Timestamp(cfg["start"]), pd.Timestamp(cfg["end"])
+    period = end - start
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in cfg["inputs"]:
+        raw = pd.read_csv(src / name, dtype={"timestamp": str})
+        ts = pd.to_datetime(raw["timestamp"], utc=True, format="ISO8601")
+        tiles = []
+        for k in range(years):
+            tile = raw.copy()
+            tile["timestamp"] = (ts + k * period).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+            tiles.append(tile)
+        out = pd.concat(tiles).drop_duplicates("timestamp", keep="last").sort_values("timestamp")
+        out.to_csv(dst / name, index=False, lineterminator="\n")
+    cfg["end"] = (start + years * period).isoformat()
+    cfg["name"] = f"{cfg.get('name', 'scenario')} (tiled x{years})"
+    write_toml(cfg, dst / "scenario.toml")
+    return dst
+
+
+def fleet_scenario(src: Path, dst: Path, fleets: int) -> Path:
+    """The scenario with its ASIC capacity split over ``fleets`` fleets of catalogue machines."""
+    cfg = tomllib.loads((src / "scenario.toml").read_text())
+    models = sorted(p.stem for p in (ROOT / "models" / "asic").glob("*.toml"))
+    total = sum(f["capacity_mw"] for f in cfg["asic"])
+    cfg["asic"] = [{"name": f"fleet{i:02d}", "model": models[i % len(models)], "capacity_mw": total / fleets,
+                    "pool_fee": 0.02, "om_usd_per_mwh": 2.0 + 0.1 * i, "pue": 1.05}
+                   for i in range(fleets)]
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in cfg["inputs"]:
+        shutil.copy(src / name, dst / name)
+    cfg["catalogue"] = str(ROOT / "models")
+    write_toml(cfg, dst / "scenario.toml")
+    return dst
+
+
+# ---------------------------------------------------------------------------------------------
+# child processes
+# ---------------------------------------------------------------------------------------------
+
+
+def _run_child(cmd: list[str], timeout: float | None = None) -> tuple[float, float, str]:
+    """Run ``cmd``; wall time [s], peak resident memory [MB] and stdout."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:
+            proc.kill()
+            raise
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text = out.read().decode()
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.read().decode()[-3000:]}")
+    return wall, usage.ru_maxrss / 1024.0, text
+
+
+def _dispatch_cmd() -> list[str]:
+    exe = Path(sys.executable).parent / "dispatch"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "optimiser"]
+
+
+def child_ours(folder: str, out: str, start: str | None, end: str | None, options: dict) -> dict:
+    """In a fresh process: import, read, build, hand-over, solve, results, write. [s]"""
+    t0 = time.perf_counter()
+    import optimiser
+
+    t1 = time.perf_counter()
+    sc = optimiser.load_scenario(folder, start=start, end=end)
+    t2 = time.perf_counter()
+    m = optimiser.build(sc)
+    t3 = time.perf_counter()
+    res = optimiser.solve(m, options=options or None, load_solution=False)
+    t4 = time.perf_counter()
+    res.write(out)
+    t5 = time.perf_counter()
+    s = res.summary["solver"]
+    return {"import_s": t1 - t0, "read_s": t2 - t1, "build_s": t3 - t2, "handover_s": s["handover_s"],
+            "solve_s": s["solve_s"], "results_s": (t4 - t3) - s["handover_s"] - s["solve_s"], "write_s": t5 - t4,
+            "objective_usd": res.objective_usd, "rows": s["rows"], "columns": s["columns"],
+            "nonzeros": s["nonzeros"], "hours": res.summary["hours"], "iterations": s["iterations"]}
+
+
+def child_yardstick(folder: str, out: str, start: str | None, end: str | None, options: dict) -> dict:
+    t0 = time.perf_counter()
+    sys.path.insert(0, str(YARDSTICK.parent))
+    import yardstick
+
+    t1 = time.perf_counter()
+    res = yardstick.run(folder, out, start, end, options or None)
+    res["import_s"] = t1 - t0
+    res["results_s"] = 0.0
+    return res
+
+
+def child_solver(folder: str, start: str | None, end: str | None, options: dict, time_limit: float) -> dict:
+    """Compile the model once, then solve it with ``options``; report what HiGHS did."""
+    import numpy as np
+
+    import optimiser
+    from optimiser.errors import DispatchError
+    from optimiser.lp import compile_lp
+    from optimiser.solve import solve_lp
+
+    sc = optimiser.load_scenario(folder, start=start, end=end)
+    m = optimiser.build(sc)
+    lp = compile_lp(m)
+    row = next(s for blk, s in lp.blocks if blk.name == "balance")
+    try:
+        sol = solve_lp(lp, options=options, time_limit=time_limit, allow_nonoptimal=True)
+    except DispatchError as err:
+        return {"status": f"failed: {str(err)[:80]}"}
+    info = sol.info
+    return {"solve_s": info.solve_s, "iterations": info.iterations, "status": info.termination,
+            "objective_usd": sol.objective, "duals_valid": bool(np.isfinite(sol.duals).all()),
+            "marginal": sol.duals[row : row + sc.hours].tolist()}
+
+
+# ---------------------------------------------------------------------------------------------
+# measurements
+# ---------------------------------------------------------------------------------------------
+
+
+def _child_cmd(kind: str, folder: Path, out: Path, start: str | None = None, end: str | None = None,
+               options: dict | None = None, time_limit: float | None = None) -> list[str]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, str(folder), "--out", str(out),
+           "--options", json.dumps(options or {})]
+    if start:
+        cmd += ["--start", start]
+    if end:
+        cmd += ["--end", end]
+    if time_limit:
+        cmd += ["--time-limit", str(time_limit)]
+    return cmd
+
+
+def _median_dicts(runs: list[dict]) -> dict:
+    out = dict(runs[0])
+    for k, v in runs[0].items():
+        if k.endswith("_s") or k in ("wall_s", "peak_mb"):
+            out[k] = statistics.median(r[k] for r in runs)
+    return out
+
+
+def measure_split(kind: str, folder: Path, work: Path, repeat: int, start: str | None = None,
+                  end: str | None = None, options: dict | None = None) -> dict:
+    """Median in-process split of ``repeat`` fresh processes, with their peak memory."""
+    runs = []
+    for i in range(repeat):
+        _, peak, text = _run_child(_child_cmd(kind, folder, work / f"{kind}-split-{i}", start, end, options))
+        r = json.loads(text.strip().splitlines()[-1])
+        r["peak_mb"] = peak
+        runs.append(r)
+    return _median_dicts(runs)
+
+
+def measure_whole(folder: Path, work: Path, repeat: int, options: dict) -> dict[str, dict]:
+    """``dispatch run`` and the yardstick as whole processes, alternating: median wall, peak memory."""
+    opt_args = [a for k, v in options.items() for a in ("-O", f"{k}={v}")]
+    cmds = {
+        "ours": _dispatch_cmd() + ["run", str(folder), "--out", str(work / "ours-whole"), "-q"] + opt_args,
+        "yardstick": [sys.executable, str(YARDSTICK), str(folder), "--out", str(work / "ys-whole")] + opt_args,
+    }
+    walls: dict[str, list[float]] = {k: [] for k in cmds}
+    peaks: dict[str, list[float]] = {k: [] for k in cmds}
+    for i in range(repeat):
+        for k in (list(cmds) if i % 2 == 0 else list(cmds)[::-1]):
+            wall, peak, _ = _run_child(cmds[k])
+            walls[k].append(wall)
+            peaks[k].append(peak)
+    return {k: {"wall_s": statistics.median(walls[k]), "wall_all_s": walls[k], "peak_mb": max(peaks[k])}
+            for k in cmds}
+
+
+STEPS = ["import_s", "read_s", "build_s", "handover_s", "solve_s", "results_s", "write_s"]
+
+
+def _fmt_table(header: list[str], rows: list[list[Any]]) -> str:
+    cells = [[str(c) for c in header]] + [[c if isinstance(c, str) else f"{c:.3f}" if isinstance(c, float)
+                                           else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    line = lambda r: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa
+    return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]])
+
+
+def main_table(work: Path, repeat: int, options: dict) -> dict:
+    five = tiled_scenario(EXAMPLE, work / "five-years", 5)
+    report: dict[str, Any] = {}
+    for label, folder in (("1 year", EXAMPLE), ("5 years", five)):
+        print(f"\n== {label}: {folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder} ==", flush=True)
+        whole = measure_whole(folder, work, repeat, options)
+        split = {k: measure_split(k, folder, work, repeat, options=options) for k in ("ours", "yardstick")}
+        rows = []
+        for k in ("ours", "yardstick"):
+            s = split[k]
+            total = sum(s[x] for x in STEPS if x != "import_s")
+            rows.append([k] + [s[x] for x in STEPS] + [total, whole[k]["wall_s"], round(whole[k]["peak_mb"])])
+        o, y = split["ours"], split["yardstick"]
+        in_o = sum(o[x] for x in STEPS if x != "import_s")
+        in_y = sum(y[x] for x in STEPS if x != "import_s")
+        rows.append(["ratio ours/yardstick"] + [(o[x] / y[x] if y[x] > 0 else float("nan")) for x in STEPS]
+                    + [in_o / in_y, whole["ours"]["wall_s"] / whole["yardstick"]["wall_s"],
+                       f"{whole['ours']['peak_mb'] / whole['yardstick']['peak_mb']:.2f}"])
+        print(f"{o['hours']} h, {o['rows']} rows x {o['columns']} columns, {o['nonzeros']} nonzeros; objective "
+              f"{o['objective_usd']:,.2f} (yardstick {y['objective_usd']:,.2f}, rel. diff "
+              f"{abs(o['objective_usd'] - y['objective_usd']) / abs(y['objective_usd']):.1e}); medians of {repeat}")
+        print(_fmt_table(["", "import", "read", "build", "hand-over", "solve", "results", "write", "in-process",
+                          "whole process", "peak MB"], rows))
+        print("whole-process walls [s]: ours " + ", ".join(f"{w:.2f}" for w in whole["ours"]["wall_all_s"])
+              + "; yardstick " + ", ".join(f"{w:.2f}" for w in whole["yardstick"]["wall_all_s"]))
+        report[label] = {"whole": whole, "split": split}
+    return report
+
+
+def scale_table(work: Path, repeat: int, options: dict) -> dict:
+    five = tiled_scenario(EXAMPLE, work / "five-years", 5)
+    cfg = tomllib.loads((EXAMPLE / "scenario.toml").read_text())
+    import pandas as pd
+
+    start = pd.Timestamp(cfg["start"])
+    cases = [("1 week", EXAMPLE, cfg["start"], (start + pd.Timedelta(days=7)).isoformat()),
+             ("1 year", EXAMPLE, None, None),
+             ("2 years", five, None, (start + 2 * (pd.Timestamp(cfg["end"]) - start)).isoformat()),
+             ("5 years", five, None, None)]
+    fleets = [1, 2, 5, 10, 20]
+    for n in fleets:
+        cases.append((f"{n} ASIC fleets, 1 year", fleet_scenario(EXAMPLE, work / f"fleets-{n}", n), None, None))
+    print(f"\n== scaling: dispatch in-process steps, medians of {repeat} fresh processes ==", flush=True)
+    rows, report = [], {}
+    for label, folder, s, e in cases:
+        r = measure_split("ours", folder, work, repeat, s, e, options)
+        report[label] = r
+        rows.append([label, r["hours"], r["columns"], r["nonzeros"]] + [r[x] for x in STEPS[1:]]
+                    + [round(r["peak_mb"])])
+    print(_fmt_table(["case", "hours", "columns", "nonzeros", "read", "build", "hand-over", "solve", "results",
+                      "write", "peak MB"], rows))
+    # growth against linear: time ratio over size ratio (1.0 = linear)
+    growth = []
+    for (a, b, size) in (("1 year", "5 years", "hours"), ("1 ASIC fleets, 1 year", "20 ASIC fleets, 1 year",
+                                                         "nonzeros")):
+        ra, rb = report[a], report[b]
+        k = rb[size] / ra[size]
+        growth.append([f"{a} -> {b} (x{k:.2f} {size})"] + [
+            (rb[x] / ra[x]) / k if ra[x] > 0 else float("nan") for x in STEPS[1:]] + [
+            (rb["peak_mb"] - report["1 week"]["peak_mb"]) / max(ra["peak_mb"] - report["1 week"]["peak_mb"], 1e-9) / k
+            if size == "hours" else rb["peak_mb"] / ra["peak_mb"] / k])
+    print("\ngrowth against linear (time ratio / size ratio; 1.00 = linear, > 1 faster than linear)")
+    print(_fmt_table(["", "read", "build", "hand-over", "solve", "results", "write", "memory"], growth))
+    report["growth"] = growth
+    return report
+
+
+def solver_table(work: Path, time_limit: float, which: list[str] | None) -> dict:
+    five = tiled_scenario(EXAMPLE, work / "five-years", 5)
+    report: dict[str, Any] = {}
+    for label, folder in (("1 year", EXAMPLE), ("5 years", five)):
+        print(f"\n== HiGHS options, {label} (one fresh process each; time limit {time_limit:.0f} s) ==", flush=True)
+        rows, ref = [], None
+        for name, opts in SOLVERS.items():
+            if which and name not in which:
+                continue
+            _, peak, text = _run_child(_child_cmd("solver", folder, work / "unused", options=opts,
+                                                  time_limit=time_limit))
+            r = json.loads(text.strip().splitlines()[-1])
+            r["peak_mb"] = peak
+            if ref is None and r.get("status") == "Optimal":
+                ref = r
+            rel = (abs(r["objective_usd"] - ref["objective_usd"]) / abs(ref["objective_usd"])
+                   if ref and "objective_usd" in r and r["objective_usd"] == r["objective_usd"] else float("nan"))
+            dual = (max(abs(a - b) for a, b in zip(r["marginal"], ref["marginal"]))
+                    if ref and r.get("duals_valid") else float("nan"))
+            rows.append([name, r.get("solve_s", float("nan")), r.get("iterations", 0), r["status"],
+                         f"{rel:.1e}", f"{dual:.3g}", round(peak)])
+            r.pop("marginal", None)
+            report.setdefault(label, {})[name] = r
+            print(f"  {name}: {r.get('solve_s', float('nan')):.2f} s, {r['status']}", flush=True)
+        print(_fmt_table(["HiGHS options", "solve s", "iterations", "status", "objective rel. diff",
+                          "max |marginal value diff| $/MWh", "peak MB"], rows))
+    return report
+
+
+def machine() -> dict[str, str]:
+    """What the figures were measured on."""
+    import highspy  # noqa: F401
+    import numpy
+    import pandas
+    import pyomo.version
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from importlib.metadata import version
+
+    return {"cpu": cpu, "nproc": str(os.cpu_count()), "python": platform.python_version(),
+            "pyomo": pyomo.version.version, "highspy": version("highspy"), "numpy": numpy.__version__,
+            "pandas": pandas.__version__, "platform": platform.platform()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="Benchmark dispatch run against the numpy/highspy yardstick.")
+    p.add_argument("--main", action="store_true", help="one and five years vs the yardstick")
+    p.add_argument("--scale", action="store_true", help="growth with hours and fleets")
+    p.add_argument("--solvers", action="store_true", help="compare HiGHS solvers")
+    p.add_argument("--only", action="append", help="with --solvers: only this configuration (repeatable)")
+    p.add_argument("--repeat", type=int, default=5, help="runs per measurement (median; default 5)")
+    p.add_argument("--time-limit", type=float, default=600.0, help="per solve with --solvers [s]")
+    p.add_argument("-O", "--solver-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="HiGHS option for --main/--scale runs (both ours and the yardstick)")
+    p.add_argument("--json", type=Path, help="also write the figures here")
+    p.add_argument("--child", choices=["ours", "yardstick", "solver"], help=argparse.SUPPRESS)
+    p.add_argument("scenario", nargs="?", help=argparse.SUPPRESS)
+    p.add_argument("--out", help=argparse.SUPPRESS)
+    p.add_argument("--start", help=argparse.SUPPRESS)
+    p.add_argument("--end", help=argparse.SUPPRESS)
+    p.add_argument("--options", default="{}", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+
+    if args.child:
+        opts = json.loads(args.options)
+        if args.child == "ours":
+            res = child_ours(args.scenario, args.out, args.start, args.end, opts)
+        elif args.child == "yardstick":
+            res = child_yardstick(args.scenario, args.out, args.start, args.end, opts)
+        else:
+            res = child_solver(args.scenario, args.start, args.end, opts, args.time_limit)
+        print(json.dumps(res))
+        return 0
+
+    if args.repeat < 1:
+        p.error("--repeat must be at least 1")
+    sys.path.insert(0, str(ROOT))
+    from optimiser.cli import _option
+    from optimiser.solve import DEFAULT_OPTIONS
+
+    options = dict(DEFAULT_OPTIONS)
+    options.update(dict(_option(o) for o in args.solver_option))
+    info = machine()
+    print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
+    print(f"HiGHS options: {options}")
+    report: dict[str, Any] = {"machine": info, "options": options}
+    if not (args.main or args.scale or args.solvers):
+        args.main = args.scale = True
+    with tempfile.TemporaryDirectory(prefix="dispatch-bench-") as tmp:
+        work = Path(tmp)
+        if args.main:
+            report["main"] = main_table(work, args.repeat, options)
+        if args.scale:
+            report["scale"] = scale_table(work, max(1, min(args.repeat, 3)), options)
+        if args.solvers:
+            report["solvers"] = solver_table(work, args.time_limit, args.only)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
