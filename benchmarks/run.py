@@ -352,7 +352,7 @@ def solver_table(work: Path, time_limit: float, which: list[str] | None) -> dict
     report: dict[str, Any] = {}
     for label, folder in (("1 year", EXAMPLE), ("5 years", five)):
         print(f"\n== HiGHS options, {label} (one fresh process each; time limit {time_limit:.0f} s) ==", flush=True)
-        rows, ref = [], None
+        rows, ref, ref_marginal = [], None, None
         for name, opts in SOLVERS.items():
             if which and name not in which:
                 continue
@@ -360,15 +360,15 @@ def solver_table(work: Path, time_limit: float, which: list[str] | None) -> dict
                                                   time_limit=time_limit))
             r = json.loads(text.strip().splitlines()[-1])
             r["peak_mb"] = peak
+            marginal = r.pop("marginal", None)
             if ref is None and r.get("status") == "Optimal":
-                ref = r
+                ref, ref_marginal = r, marginal
             rel = (abs(r["objective_usd"] - ref["objective_usd"]) / abs(ref["objective_usd"])
                    if ref and "objective_usd" in r and r["objective_usd"] == r["objective_usd"] else float("nan"))
-            dual = (max(abs(a - b) for a, b in zip(r["marginal"], ref["marginal"]))
+            dual = (max(abs(a - b) for a, b in zip(marginal, ref_marginal))
                     if ref and r.get("duals_valid") else float("nan"))
             rows.append([name, r.get("solve_s", float("nan")), r.get("iterations", 0), r["status"],
                          f"{rel:.1e}", f"{dual:.3g}", round(peak)])
-            r.pop("marginal", None)
             report.setdefault(label, {})[name] = r
             print(f"  {name}: {r.get('solve_s', float('nan')):.2f} s, {r['status']}", flush=True)
         print(_fmt_table(["HiGHS options", "solve s", "iterations", "status", "objective rel. diff",

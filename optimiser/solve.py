@@ -13,8 +13,16 @@ import pyomo.core as pyo
 from .errors import DispatchError, InfeasibleError, SolverError
 from .lp import LP, coefficient_ranges, compile_lp
 
-#: HiGHS options used unless the caller overrides them (chosen by measurement: docs/performance.md).
-DEFAULT_OPTIONS: dict[str, Any] = {"solver": "simplex", "presolve": "on"}
+#: HiGHS options used unless the caller overrides them, chosen by measurement (docs/performance.md,
+#: ``benchmarks/run.py --solvers``): dual simplex is 8x faster than interior point and 20x faster
+#: than primal simplex or PDLP on a year; HiGHS's presolve removes nothing from this LP but costs
+#: 0.1 s a year (a third of the solve), so it is off, except for a model a user made integer
+#: (see :data:`MIP_OPTIONS`).
+DEFAULT_OPTIONS: dict[str, Any] = {"solver": "simplex", "simplex_strategy": 1, "presolve": "off"}
+
+#: Defaults that replace :data:`DEFAULT_OPTIONS` when the model has integer variables (a user's
+#: edit): branch and bound needs presolve. The caller's options still override them.
+MIP_OPTIONS: dict[str, Any] = {"presolve": "on"}
 
 
 @dataclass
@@ -72,6 +80,9 @@ _OK = {"Optimal"}
 #: Smallest and largest matrix value HiGHS keeps (``small_matrix_value``, ``large_matrix_value``).
 HIGHS_SMALL_MATRIX_VALUE = 1e-9
 HIGHS_LARGE_MATRIX_VALUE = 1e15
+
+#: Costs and bounds at or above this HiGHS takes for infinite (``infinite_cost``, ``infinite_bound``).
+HIGHS_INFINITE = 1e20
 
 #: Above this ratio of largest to smallest matrix value the summary warns. [-]
 MATRIX_RANGE_WARN = 1e9
@@ -186,6 +197,8 @@ def solve_lp(
     InfeasibleError, SolverError
     """
     opts = dict(DEFAULT_OPTIONS)
+    if lp.integrality is not None and np.any(lp.integrality):
+        opts.update(MIP_OPTIONS)
     opts.update(options or {})
     if time_limit is not None:
         opts["time_limit"] = float(time_limit)
@@ -319,6 +332,16 @@ def solve(
     lp = compile_lp(m)
     ranges = coefficient_ranges(lp)
     numerics = check_numerics(ranges)
+    huge = np.flatnonzero(~(np.abs(lp.c) < HIGHS_INFINITE))
+    if len(huge):
+        from .diagnose import column_name
+
+        c = huge[np.argmax(np.abs(lp.c[huge]))] if np.isfinite(lp.c[huge]).all() else huge[0]
+        raise SolverError(
+            f"the objective gives {column_name(m, lp, int(c))} a coefficient of {lp.c[c]:.3g} $ per unit "
+            f"({len(huge)} such): HiGHS takes {HIGHS_INFINITE:g} and above for infinite, so it would solve "
+            "another model; check the inputs behind that variable (or the term you added) for a wrong unit"
+        )
     compile_s = time.perf_counter() - t0
     try:
         solution = solve_lp(lp, options=options, time_limit=time_limit, rel_gap=rel_gap,

@@ -141,3 +141,32 @@ def test_yardstick_objective_equals_the_model(scenario, tmp_path):
     for col in ("price_usd_per_mwh", "hashprice_usd_per_ph_day"):
         assert theirs[col].to_numpy() == pytest.approx(ours[col].to_numpy(), rel=1e-9)
     assert theirs["profit_usd"].sum() == pytest.approx(res.objective_usd, rel=1e-6)
+
+
+@pytest.mark.parametrize("options", [
+    {"solver": "ipm", "run_crossover": "off"},
+    {"solver": "ipm"},
+    {"solver": "simplex", "simplex_strategy": 4},
+    {"presolve": "on"},
+])
+def test_other_solvers_reach_the_same_optimum(scenario, options):
+    """The defaults (dual simplex, presolve off) are a measured choice; every alternative a user
+    may pass (``--solver-option``) reaches HiGHS and finds the same optimum with valid duals."""
+    base = optimiser.solve(optimiser.build(scenario), load_solution=False)
+    assert base.summary["solver"]["options"]["presolve"] == "off"
+    res = optimiser.solve(optimiser.build(scenario), options=options, load_solution=False)
+    for k, v in options.items():
+        assert res.summary["solver"]["options"][k] == v
+    assert res.summary["solver"]["termination"] == "Optimal"
+    assert res.objective_usd == pytest.approx(base.objective_usd, rel=1e-7)
+    assert np.isfinite(res.dispatch["marginal_value_usd_per_mwh"]).all()
+
+
+def test_presolve_is_on_for_a_model_made_integer(scenario):
+    """A user who adds an integer variable gets presolve back (branch and bound needs it)."""
+    m = optimiser.build(scenario)
+    m.units_on = pyo.Var(domain=pyo.NonNegativeIntegers, bounds=(0, 3))
+    m.cap = pyo.Constraint(expr=m.asic.power["s21", 0] <= 40.0 * m.units_on)
+    res = optimiser.solve(m)
+    assert res.summary["solver"]["options"]["presolve"] == "on"
+    assert pyo.value(m.units_on) == pytest.approx(round(pyo.value(m.units_on)))

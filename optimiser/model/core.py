@@ -10,6 +10,15 @@ knows what an ASIC is.
 Each registered constraint and term is kept twice: as Pyomo objects (which a researcher sees,
 edits and extends) and as coefficient arrays (which :mod:`optimiser.lp` hands to HiGHS without
 walking the expressions again, as long as the Pyomo objects were not replaced).
+
+The Pyomo side is lazy (docs/performance.md): every row of a registered constraint family is a
+real ``ConstraintData`` (:class:`LazyRowData`) and every registered named expression
+(``m.site_load[t]``, ``m.revenue[name]``, ``m.cost[name]``) a real ``ExpressionData``
+(:class:`LazyExpressionData`), but their expressions are made from the arrays the first time
+anything reads them. Reading, printing, writing an LP file, ``pyo.value``, using them in new
+constraints all work as usual; setting a row's expression marks it edited, and its family is
+then compiled from Pyomo. A model that is only solved never makes the ~400,000 expression
+objects a year would need (five times faster to build, a fifth of the garbage to collect).
 """
 
 from __future__ import annotations
