@@ -163,6 +163,14 @@ def _col_position(m: Any, lp: LP, col: int, which: np.ndarray, owners: list) -> 
     return vi.keys[col - lp.var_start[id(vi.component)]]
 
 
+def column_name(m: Any, lp: LP, col: int) -> str:
+    """A column of ``lp`` as the Pyomo variable it is: ``asic.power[('s21', 5)]`` (hour 5)."""
+    which, owners = _col_owner(m, lp)
+    name = owners[int(which[col])][0]
+    key = _col_position(m, lp, col, which, owners)
+    return f"{name}[{key!r}]" if key is not None else name
+
+
 def _hours_of(keys: list) -> list[int]:
     hours = []
     for k in keys:

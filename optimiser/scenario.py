@@ -457,17 +457,30 @@ def resolve_machines(config: ScenarioConfig, catalogue: Any, file: str = SCENARI
     return config.model_copy(update={"asic": tuple(new["asic"]), "gpu": tuple(new["gpu"])})
 
 
+#: Largest magnitude accepted for any price or revenue per MWh (or per MW-h): about a hundred
+#: times the highest price caps of real markets. Beyond it a value is a wrong unit or a
+#: corrupted number, and it would wreck the LP's numerics. [$/MWh]
+PLAUSIBLE_USD_PER_MWH = 1e6
+
+
 def check_config(
-    config: ScenarioConfig, file: str = SCENARIO_FILE, index: pd.DatetimeIndex | None = None
+    config: ScenarioConfig,
+    file: str = SCENARIO_FILE,
+    index: pd.DatetimeIndex | None = None,
+    data: pd.DataFrame | None = None,
 ) -> list[Problem]:
     """Cheap checks that a resolved configuration can be met at all (no solve).
 
     Returns every problem found: an SLA that needs more power than the grid connection and PPA
     can bring, a must-take PPA that load plus export cannot absorb, a reserve product that no
     fleet can back, and (given the hours of the data, ``index``) a ``start`` or ``end`` outside
-    the hours the data cover.
+    the hours the data cover. Given the hourly ``data``: a price, a named column or an ASIC
+    revenue per MWh beyond :data:`PLAUSIBLE_USD_PER_MWH`, and a difficulty below 1 (Bitcoin's
+    minimum), each naming the column and the first hour.
     """
     problems: list[Problem] = []
+    if data is not None:
+        problems += _check_magnitudes(config, data)
     if isinstance(index, pd.DatetimeIndex) and len(index) and index.tz is not None:
         first, stop = index[0], index[-1] + pd.Timedelta(hours=1)
         span = f"{first.tz_convert('UTC'):%Y-%m-%dT%H:%MZ} .. {stop.tz_convert('UTC'):%Y-%m-%dT%H:%MZ}"
@@ -523,6 +536,54 @@ def check_config(
                     key=f"reserve[{i}].eligible",
                 )
             )
+    return problems
+
+
+def _check_magnitudes(config: ScenarioConfig, data: pd.DataFrame) -> list[Problem]:
+    """Values no market or network produces: wrong units or corrupted numbers."""
+    problems: list[Problem] = []
+    idx = data.index
+
+    def at(i: int) -> str:
+        t = idx[i]
+        return t.strftime("%Y-%m-%dT%H:%MZ") if isinstance(t, pd.Timestamp) and t.tzinfo is not None else str(t)
+
+    for col in config.hourly_columns():
+        if col not in data:
+            continue
+        v = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(np.abs(v) > PLAUSIBLE_USD_PER_MWH)
+        if len(bad):
+            problems.append(Problem(
+                f"{v[bad[0]]:g} at {at(bad[0])} ({len(bad)} value(s) beyond +-{PLAUSIBLE_USD_PER_MWH:g}) is no "
+                "price: a wrong unit or a corrupted number?", column=col))
+    if not config.asic or not {"difficulty", "btc_usd"} <= set(data.columns):
+        return problems
+    d = pd.to_numeric(data["difficulty"], errors="coerce").to_numpy(dtype=float)
+    low = np.flatnonzero(d < 1.0)
+    if len(low):
+        problems.append(Problem(f"{d[low[0]]:g} at {at(low[0])} is below 1, the least difficulty Bitcoin allows",
+                                column="difficulty"))
+        return problems
+    from .bitcoin import asic_revenue_usd_per_mwh, subsidy_btc
+
+    s = (data["subsidy_btc"].to_numpy(dtype=float) if "subsidy_btc" in data
+         else subsidy_btc(idx, config.bitcoin.halving_dates) if isinstance(idx, pd.DatetimeIndex) else None)
+    f = data["fees_btc_per_block"].to_numpy(dtype=float) if "fees_btc_per_block" in data else 0.0
+    p = pd.to_numeric(data["btc_usd"], errors="coerce").to_numpy(dtype=float)
+    if s is None or not (np.all(d > 0) and np.all(np.isfinite(p))):
+        return problems  # reported elsewhere (_check_frame)
+    for fleet in config.asic:
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = asic_revenue_usd_per_mwh(fleet.efficiency_j_per_th, d, s, f, p)
+        bad = np.flatnonzero(~(np.abs(r) <= PLAUSIBLE_USD_PER_MWH))
+        if len(bad):
+            i = bad[0]
+            problems.append(Problem(
+                f"ASIC fleet '{fleet.name}' would earn {r[i]:.3g} $/MWh at {at(i)} (difficulty {d[i]:g}, "
+                f"btc_usd {p[i]:g}, subsidy + fees {np.broadcast_to(s, d.shape)[i] + np.broadcast_to(f, d.shape)[i]:g} "
+                f"BTC): beyond +-{PLAUSIBLE_USD_PER_MWH:g} $/MWh; check those columns for a wrong unit or a "
+                "corrupted number", column="difficulty, btc_usd, fees_btc_per_block"))
     return problems
 
 
@@ -618,7 +679,8 @@ def from_config(
         catalogue = load_catalogue(_catalogue_dir(cfg, folder))
     cfg = resolve_machines(cfg, catalogue, "config")
     problems = _check_frame(cfg, data, "data")
-    problems += check_config(cfg, "config", index=data.index if isinstance(data.index, pd.DatetimeIndex) else None)
+    problems += check_config(cfg, "config", index=data.index if isinstance(data.index, pd.DatetimeIndex) else None,
+                             data=data if not problems else None)
     if problems:
         raise InputError(problems)
     data = data.copy()
@@ -725,7 +787,7 @@ def load_scenario(
         except InputError as err:
             problems += err.problems
     if not problems:
-        problems += check_config(cfg, file)
+        problems += check_config(cfg, file, data=data)
         if data is not None and cfg.asic:
             problems += _check_frame(cfg, data, "inputs")
     if problems:

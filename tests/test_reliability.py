@@ -411,3 +411,37 @@ def test_real_2024_year_has_no_scaling_warnings():
     assert scaling_warnings(solver["highs_warnings"]) == []
     s = res.summary
     assert sum(s["revenue_usd"].values()) - sum(s["cost_usd"].values()) == pytest.approx(res.objective_usd, rel=1e-9)
+
+
+def test_an_objective_coefficient_highs_takes_for_infinite_is_refused():
+    data = frame("2025-01-01T00:00Z", 3)
+    m = optimiser.build(optimiser.from_config({"name": "n", "site": {"import_mw": 100}, "asic": [asic()]}, data))
+    optimiser.add_revenue(m, "absurd", 3e22 * m.asic.power["s", 1])
+    with pytest.raises(SolverError) as err:
+        optimiser.solve(m)
+    assert "asic.power[('s', 1)] a coefficient of 3e+22" in str(err.value)
+
+
+def test_implausible_input_values_are_refused_before_the_solve():
+    """A difficulty below 1 (a corrupted '1.1e14' -> '1.1e-4') would make mining worth 1e22 $/MWh;
+    a price of 3e7 $/MWh is a unit slip. Both are InputErrors naming the column and the hour."""
+    data = frame("2025-01-01T00:00Z", 24)
+    cfg = {"name": "p", "site": {"import_mw": 100}, "asic": [asic()]}
+    bad = data.copy()
+    bad.iloc[5, bad.columns.get_loc("difficulty")] = 1.1e-4
+    with pytest.raises(InputError) as err:
+        optimiser.from_config(cfg, bad)
+    assert [p.column for p in err.value.problems] == ["difficulty"]
+    assert "0.00011 at 2025-01-01T05:00Z is below 1" in str(err.value)
+    bad = data.copy()
+    bad.iloc[7, bad.columns.get_loc("btc_usd")] = 9.5e13  # 'e' slipped into 95000 -> 95000e9
+    with pytest.raises(InputError) as err:
+        optimiser.from_config(cfg, bad)
+    assert "ASIC fleet 's' would earn" in str(err.value) and "at 2025-01-01T07:00Z" in str(err.value)
+    bad = data.copy()
+    bad.iloc[3, bad.columns.get_loc("price_usd_per_mwh")] = 3e7
+    with pytest.raises(InputError) as err:
+        optimiser.from_config(cfg, bad)
+    assert [p.column for p in err.value.problems] == ["price_usd_per_mwh"]
+    assert "3e+07 at 2025-01-01T03:00Z" in str(err.value)
+    assert optimiser.from_config(cfg, data).hours == 24  # the real values pass
