@@ -445,3 +445,23 @@ def test_implausible_input_values_are_refused_before_the_solve():
     assert [p.column for p in err.value.problems] == ["price_usd_per_mwh"]
     assert "3e+07 at 2025-01-01T03:00Z" in str(err.value)
     assert optimiser.from_config(cfg, data).hours == 24  # the real values pass
+
+
+@pytest.mark.xfail(strict=True, reason="inputs.read_inputs carries a step series forward past its end when `end` "
+                                       "is explicit; reported to the owner of inputs.py (refuse when the horizon "
+                                       "ends more than one median row spacing after the last row)")
+def test_horizon_not_covered_by_a_step_series_is_refused(tmp_path: Path):
+    """Daily Bitcoin rows up to 2025-01-03 cannot stand for 2025-01-09: the horizon ends six days
+    (six median spacings) after the last row; the error names the file and the column."""
+    (tmp_path / "scenario.toml").write_text(
+        'name = "h"\ninputs = ["prices.csv", "bitcoin.csv"]\nstart = "2025-01-01T00:00:00Z"\n'
+        'end = "2025-01-10T00:00:00Z"\n[site]\nimport_mw = 50\n'
+        '[[asic]]\nname = "s"\ncapacity_mw = 20\nefficiency_j_per_th = 17.5\n')
+    idx = pd.date_range("2025-01-01", periods=24 * 9, freq="h", tz="UTC")
+    pd.DataFrame({"timestamp": idx.strftime("%Y-%m-%dT%H:%M:%SZ"), "price_usd_per_mwh": 30.0}).to_csv(
+        tmp_path / "prices.csv", index=False)
+    (tmp_path / "bitcoin.csv").write_text("timestamp,btc_usd,difficulty\n2025-01-01T00:00:00Z,95000,1.1e14\n"
+                                          "2025-01-02T00:00:00Z,95000,1.1e14\n2025-01-03T00:00:00Z,96000,1.1e14\n")
+    with pytest.raises(InputError) as err:
+        optimiser.load_scenario(tmp_path)
+    assert any(p.file == "bitcoin.csv" and p.column in ("btc_usd", "difficulty") for p in err.value.problems)
