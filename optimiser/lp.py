@@ -117,6 +117,7 @@ class LP:
     user_terms: dict[int, UserLinear] = field(default_factory=dict)
     user_hourly: dict[int, dict[int, UserLinear]] = field(default_factory=dict)
     fast_objective: bool = True
+    var_size: dict[int, int] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -137,25 +138,30 @@ class _Columns:
     def __init__(self, reg: Registry):
         self.reg = reg
         self.start: dict[int, int] = {}
+        self.size: dict[int, int] = {}
+        self._info: dict[int, Any] = {}
         n = 0
         for vi in reg.vars:
             self.start[id(vi.component)] = n
-            n += len(vi.datas)
+            self.size[id(vi.component)] = vi.size
+            self._info[id(vi.component)] = vi
+            n += vi.size
         self.n_registered = n
         self.extra: list[Any] = []
-        self._map: dict[int, int] | None = None
+        self._map: dict[int, int] = {}
 
     def col(self, v: Any) -> int:
-        if self._map is None:
-            self._map = {}
-            for vi in self.reg.vars:
-                s = self.start[id(vi.component)]
-                self._map.update({id(d): s + i for i, d in enumerate(vi.datas)})
         c = self._map.get(id(v))
-        if c is None:
+        if c is not None:
+            return c
+        comp = v.parent_component()
+        vi = self._info.get(id(comp))
+        if vi is not None and vi.component._data.get(v.index()) is v:
+            c = self.start[id(comp)] + vi.position(v.index())
+        else:
             c = self.n_registered + len(self.extra)
-            self._map[id(v)] = c
             self.extra.append(v)
+        self._map[id(v)] = c
         return c
 
     def linear(self, expr: Any, what: str) -> UserLinear:
@@ -180,6 +186,11 @@ def _registered_bounds(reg: Registry) -> tuple[np.ndarray, np.ndarray]:
     numeric = {float, int, type(None)}
     los, his = [], []
     for vi in reg.vars:
+        if not vi.made:
+            # nobody has looked at the Pyomo elements: the bounds are the registered ones
+            los.append(np.zeros(vi.size))
+            his.append(np.array([np.inf if u is None else u for u in vi.ub], dtype=float))
+            continue
         datas = vi.datas
         # fast path (C-level loops): untouched non-negative variables with numeric upper bounds
         raw_hi = list(map(_UB, datas))
@@ -318,7 +329,7 @@ def compile_lp(m: Any) -> LP:
         row_lo = np.concatenate(lo_parts + [np.array(u_lo, float)]) if n_rows else np.zeros(0)
         row_hi = np.concatenate(hi_parts + [np.array(u_hi, float)]) if n_rows else np.zeros(0)
     return LP(c, offset, A, row_lo, row_hi, col_lo, col_hi, integrality, maximize, cols.start, blocks,
-              user_rows, cols.extra, user_terms, user_hourly, fast)
+              user_rows, cols.extra, user_terms, user_hourly, fast, cols.size)
 
 
 def coefficient_ranges(lp: LP) -> dict[str, tuple[float, float]]:

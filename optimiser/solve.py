@@ -65,7 +65,8 @@ class Solution:
     def value(self, var: Any) -> np.ndarray:
         """Values of a registered variable, in registration order. [MW]"""
         s = self.lp.var_start[id(var)]
-        return self.x[s : s + len(var)]
+        size = self.lp.var_size.get(id(var))
+        return self.x[s : s + (len(var) if size is None else size)]
 
     def dual(self, con: Any) -> np.ndarray | None:
         """Duals of a registered constraint family, in key order; ``None`` if it was edited."""
@@ -285,7 +286,7 @@ def load_into_model(m: Any, solution: Solution) -> None:
         s = solution.lp.var_start[id(vi.component)]
         for d, v in zip(vi.datas, x[s : s + len(vi.datas)].tolist()):
             d._value = v
-    n_reg = sum(len(vi.datas) for vi in reg.vars)
+    n_reg = sum(vi.size for vi in reg.vars)
     for i, v in enumerate(solution.lp.user_cols):
         v.set_value(float(x[n_reg + i]), skip_validation=True)
     suffix = getattr(m, "dual", None)

@@ -19,7 +19,7 @@ import pytest
 
 import optimiser
 from optimiser.lp import compile_lp
-from optimiser.model.core import LazyExpressionData, LazyRowData
+from optimiser.model.core import LazyExpressionData, LazyRowData, _is_made
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "scenarios" / "example"
@@ -36,6 +36,23 @@ def _yardstick():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def test_nothing_is_made_until_read(scenario):
+    """Solving from the arrays makes no Pyomo element; the first read makes them all, and a
+    bound changed on one reaches HiGHS."""
+    m = optimiser.build(scenario)
+    assert not any(vi.made for vi in m.dispatch.vars)
+    assert not any(_is_made(blk.component) for blk in m.dispatch.rows)
+    base = optimiser.solve(m, load_solution=False)
+    assert not any(vi.made for vi in m.dispatch.vars)
+    assert len(m.asic.power) == 2 * scenario.hours
+    assert m.dispatch.info(m.asic.power).made
+    assert m.asic.power["s21", 7].ub == 150.0 and m.asic.power["s21", 7].lb == 0
+    assert base.dispatch["asic_s21_mw"].iloc[7] > 20.0
+    m.asic.power["s21", 7].setub(20.0)
+    res = optimiser.solve(m, load_solution=False)
+    assert res.dispatch["asic_s21_mw"].iloc[7] == pytest.approx(20.0)
 
 
 def test_rows_are_built_only_when_read(scenario):

@@ -27,6 +27,8 @@ import gc
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import attrgetter, is_, itemgetter
 from typing import Any, Iterator, Literal
 
 from weakref import ref as weakref_ref
@@ -35,6 +37,7 @@ import numpy as np
 import pyomo.core as pyo
 from pyomo.core.base.constraint import ConstraintData, IndexedConstraint
 from pyomo.core.base.expression import ExpressionData, IndexedExpression
+from pyomo.core.base.var import IndexedVar
 from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.core.expr.relational_expr import inequality
 
@@ -72,11 +75,76 @@ class Lin:
 
 @dataclass
 class VarInfo:
-    """A registered variable: its Pyomo component and its elements in a fixed order."""
+    """A registered variable: its Pyomo component, its keys in registration order and its upper
+    bounds as registered (``None``: no bound). [MW]"""
 
     component: Any
-    datas: list
     keys: list
+    ub: list
+    _datas: list | None = field(default=None, repr=False)
+    _position: dict | None = field(default=None, repr=False)
+
+    @property
+    def size(self) -> int:
+        """Number of elements (columns), without making them."""
+        return len(self.keys)
+
+    @property
+    def datas(self) -> list:
+        """The Pyomo ``VarData`` in registration order (makes them if not made yet)."""
+        if self._datas is None:
+            data = self.component._data
+            self._datas = [data[k] for k in self.keys]
+        return self._datas
+
+    @property
+    def made(self) -> bool:
+        """False until anything reads the Pyomo elements (then users may have changed them)."""
+        return _is_made(self.component)
+
+    def position(self, key: Any) -> int:
+        """Position of ``key`` in registration order."""
+        if self._position is None:
+            self._position = {k: i for i, k in enumerate(self.keys)}
+        return self._position[key]
+
+
+class _LazyData:
+    """Mixin for an indexed Pyomo component whose element dict (``_data``) is filled by
+    ``_dispatch_fill(store)`` the first time anything reads it: ``len(m.balance)``,
+    ``m.balance[t]``, iterating, printing, writing, cloning all make the elements first and then
+    behave as usual. Until then the component costs one Python object, not one per element."""
+
+    @property
+    def _data(self) -> dict:
+        d = self.__dict__
+        if d.get("_dispatch_pending"):
+            d["_dispatch_pending"] = False
+            self._dispatch_fill(d["_dispatch_store"])
+        return d["_dispatch_store"]
+
+    @_data.setter
+    def _data(self, value: dict) -> None:
+        self.__dict__["_dispatch_store"] = value
+
+    def is_reference(self) -> bool:
+        return False
+
+    def _dispatch_defer(self, fill: Callable[[dict], None]) -> None:
+        """Make the elements with ``fill(store)`` when first needed."""
+        self.__dict__["_dispatch_fill_fn"] = fill
+        self.__dict__["_dispatch_pending"] = True
+
+    def _dispatch_fill(self, store: dict) -> None:
+        self.__dict__.pop("_dispatch_fill_fn")(store)
+
+
+def _is_made(component: Any) -> bool:
+    return not component.__dict__.get("_dispatch_pending", False)
+
+
+class LazyVar(_LazyData, IndexedVar):
+    """An indexed ``Var`` (non-negative, registered) whose ``VarData`` are made on first use."""
 
 
 @dataclass
@@ -101,12 +169,17 @@ class RowBlock:
     def intact(self) -> bool:
         """True when no row was edited, added, removed or deactivated since the build."""
         comp = self.component
-        if not comp.active or len(comp) != len(self.keys):
+        if not comp.active:
             return False
-        for d in comp.values():
-            if d.__class__ is not LazyRowData or d._edited or not d._active:
-                return False
-        return True
+        if not _is_made(comp):
+            return True
+        rows = list(comp._data.values())
+        return (
+            len(rows) == len(self.keys)
+            and all(map(is_, map(type, rows), repeat(LazyRowData)))
+            and not any(map(_EDITED, rows))
+            and all(map(_ACTIVE, rows))
+        )
 
     def expression(self, key: Any) -> Any:
         """The Pyomo relational expression of the row ``key`` (built from the arrays)."""
@@ -180,7 +253,10 @@ class LazyRowData(ConstraintData):
         self._edited = True
 
 
-class LazyRows(IndexedConstraint):
+_EDITED, _ACTIVE = attrgetter("_edited"), attrgetter("_active")
+
+
+class LazyRows(_LazyData, IndexedConstraint):
     """An indexed ``Constraint`` holding :class:`LazyRowData` rows (see :class:`RowBlock`)."""
 
     _ComponentDataClass = LazyRowData
@@ -210,23 +286,38 @@ class LazyExpressionData(ExpressionData):
         self._lazy = value
 
 
-class LazyExpressions(IndexedExpression):
+class LazyExpressions(_LazyData, IndexedExpression):
     """An indexed ``Expression`` whose registered entries are made on first use."""
 
     _ComponentDataClass = LazyExpressionData
     _dispatch_make: Callable[[Any], Any] | None = None
 
+    def construct(self, data: Any = None) -> None:
+        """Construct empty: entries come from :meth:`add_lazy` or a user's assignment (Pyomo's own
+        construction would first make an entry holding ``None`` for every index)."""
+        if self._constructed:
+            return
+        self._constructed = True
+        if self._anonymous_sets is not None:
+            for s in self._anonymous_sets:
+                s.construct()
+
     def add_lazy(self, keys: Sequence) -> None:
-        """Add entries for ``keys`` (already in the index set) without making their expressions."""
-        ref = weakref_ref(self)
-        new = LazyExpressionData.__new__
-        data = self._data
-        for k in keys:
-            d = new(LazyExpressionData)
-            d._component = ref
-            d._index = k
-            d._lazy = None
-            data[k] = d
+        """Add entries for ``keys`` (already in the index set), made with their expressions
+        only when first read."""
+        keys = list(keys)
+
+        def fill(data: dict) -> None:
+            ref = weakref_ref(self)
+            new = LazyExpressionData.__new__
+            for k in keys:
+                d = new(LazyExpressionData)
+                d._component = ref
+                d._index = k
+                d._lazy = None
+                data[k] = d
+
+        self._dispatch_defer(fill)
 
 
 @dataclass
@@ -298,7 +389,7 @@ def _index_set(block: Any, keys: Sequence) -> tuple[Any, list]:
                     return hours, plain
                 return pyo.RangeSet(a, a + n - 1), plain
     elif type(first) is tuple and len(first) == 2 and hours is not None:
-        names = list(dict.fromkeys(k[0] for k in keys))
+        names = list(dict.fromkeys(map(itemgetter(0), keys)))
         nh = len(hours)
         if len(names) * nh == n:
             plain = [(a, t) for a in names for t in range(nh)]
@@ -337,26 +428,27 @@ class Registry:
     ) -> Any:
         """Add a non-negative variable indexed by ``keys`` with upper bounds ``ub``. [MW]"""
         index, keys = _index_set(block, keys)
-        var = pyo.Var(index, domain=pyo.NonNegativeReals, dense=False, doc=doc)
+        var = LazyVar(index, domain=pyo.NonNegativeReals, dense=False, doc=doc)
         block.add_component(name, var)
         n = len(keys)
         ubs = [None] * n if ub is None else np.broadcast_to(np.asarray(ub, dtype=float), (n,)).tolist()
-        datas: list = []
-        if n:
+
+        def fill(data: dict) -> None:
             # Pyomo's own dense construction, without iterating a Pyomo Set: the first element is
             # made (and validated) by Pyomo, the others are copies of it (VarData.copy).
-            first = var[keys[0]]
+            if not n:
+                return
+            first = var._getitem_when_not_present(keys[0])
             first._ub = ubs[0]
-            datas = [first]
             copy = type(first).copy
-            data = var._data
             for k, u in zip(keys[1:], ubs[1:]):
                 d = copy(first)
                 d._index = k
                 d._ub = u
                 data[k] = d
-                datas.append(d)
-        self.vars.append(VarInfo(var, datas, keys))
+
+        var._dispatch_defer(fill)
+        self.vars.append(VarInfo(var, keys, ubs))
         return var
 
     def info(self, var: Any) -> VarInfo:
@@ -391,17 +483,20 @@ class Registry:
         block.add_component(name, con)
         blk = RowBlock(name, con, keys, list(lins), lo, up, family, registry=self)
         con._dispatch_rows = blk
-        ref = weakref_ref(con)
-        new = LazyRowData.__new__
-        data = con._data
-        for k in keys:
-            d = new(LazyRowData)
-            d._component = ref
-            d._active = True
-            d._index = k
-            d._lazy = None
-            d._edited = False
-            data[k] = d
+
+        def fill(data: dict) -> None:
+            ref = weakref_ref(con)
+            new = LazyRowData.__new__
+            for k in keys:
+                d = new(LazyRowData)
+                d._component = ref
+                d._active = True
+                d._index = k
+                d._lazy = None
+                d._edited = False
+                data[k] = d
+
+        con._dispatch_defer(fill)
         self.rows.append(blk)
         return con
 
