@@ -34,6 +34,17 @@ class UserLinear:
         return float(self.coef @ x[self.cols]) + self.constant if len(self.cols) else self.constant
 
 
+_ROW_BITS = 31
+_ROW_MASK = (1 << _ROW_BITS) - 1
+
+
+def entry_keys(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """One int64 per matrix entry, ordered by column then row: ``col << 31 | row``."""
+    key = np.left_shift(cols, _ROW_BITS, dtype=np.int64)
+    key |= rows
+    return key
+
+
 @dataclass
 class Csc:
     """A sparse matrix in compressed-column form, the layout HiGHS takes.
@@ -55,23 +66,28 @@ class Csc:
     @classmethod
     def from_triplets(cls, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]) -> "Csc":
         """Sum duplicate ``(row, col)`` entries and sort by column, then row."""
+        return cls.from_keys(entry_keys(np.asarray(rows), np.asarray(cols)), np.asarray(vals, dtype=float), shape)
+
+    @classmethod
+    def from_keys(cls, key: np.ndarray, vals: np.ndarray, shape: tuple[int, int]) -> "Csc":
+        """From entries given as :func:`entry_keys` and values; duplicates are summed."""
         n_row, n_col = shape
-        key = cols.astype(np.int64) * max(n_row, 1) + rows.astype(np.int64)
-        order = np.argsort(key, kind="stable")
+        order = np.argsort(key, kind="stable")  # runs of ascending keys: timsort merges them
         key = key[order]
-        vals = np.asarray(vals, dtype=float)[order]
-        if len(key):
-            first = np.empty(len(key), dtype=bool)
-            first[0] = True
-            np.not_equal(key[1:], key[:-1], out=first[1:])
-            if not first.all():
-                starts = np.flatnonzero(first)
+        vals = vals[order]
+        del order
+        if len(key) > 1:
+            dup = key[1:] == key[:-1]
+            if dup.any():
+                starts = np.flatnonzero(np.concatenate(([True], ~dup)))
                 vals = np.add.reduceat(vals, starts)
                 key = key[starts]
-        col = key // max(n_row, 1)
+        col = key >> _ROW_BITS
         indptr = np.zeros(n_col + 1, dtype=np.int64)
         np.cumsum(np.bincount(col, minlength=n_col), out=indptr[1:])
-        return cls((n_row, n_col), indptr, (key - col * max(n_row, 1)).astype(np.int32), vals)
+        del col
+        key &= _ROW_MASK
+        return cls((n_row, n_col), indptr, key.astype(np.int32), vals)
 
     def to_scipy(self) -> Any:
         """The same matrix as a ``scipy.sparse.csc_array``."""
@@ -189,7 +205,7 @@ def _registered_bounds(reg: Registry) -> tuple[np.ndarray, np.ndarray]:
         if not vi.made:
             # nobody has looked at the Pyomo elements: the bounds are the registered ones
             los.append(np.zeros(vi.size))
-            his.append(np.array([np.inf if u is None else u for u in vi.ub], dtype=float))
+            his.append(vi.ub)
             continue
         datas = vi.datas
         # fast path (C-level loops): untouched non-negative variables with numeric upper bounds
@@ -230,7 +246,7 @@ def compile_lp(m: Any) -> LP:
 
         # -- rows
         fast_ids = set()
-        rows_r, rows_c, rows_v, lo_parts, hi_parts = [], [], [], [], []
+        keys, vals, lo_parts, hi_parts = [], [], [], []
         blocks: list[tuple[RowBlock, int]] = []
         n_rows = 0
         for blk in reg.rows:
@@ -238,9 +254,8 @@ def compile_lp(m: Any) -> LP:
                 continue
             fast_ids.add(id(blk.component))
             for lin in blk.lins:
-                rows_r.append(lin.row + n_rows)
-                rows_c.append(lin.pos + cols.start[id(lin.var)])
-                rows_v.append(lin.coef)
+                keys.append(entry_keys(lin.row + n_rows, lin.pos + cols.start[id(lin.var)]))
+                vals.append(lin.coef)
             lo_parts.append(blk.lower)
             hi_parts.append(blk.upper)
             blocks.append((blk, n_rows))
@@ -262,9 +277,8 @@ def compile_lp(m: Any) -> LP:
                     from .errors import InfeasibleError
 
                     raise InfeasibleError(f"constraint {d.name} has no variables and cannot hold")
-                rows_r.append(np.full(len(lin.cols), n_rows))
-                rows_c.append(lin.cols)
-                rows_v.append(lin.coef)
+                keys.append(entry_keys(np.full(len(lin.cols), n_rows), lin.cols))
+                vals.append(lin.coef)
                 u_lo.append(lb - lin.constant)
                 u_hi.append(ub - lin.constant)
                 user_rows.append((d, n_rows))
@@ -322,10 +336,12 @@ def compile_lp(m: Any) -> LP:
                 integrality = np.concatenate([np.zeros(cols.n_registered, np.int32), kinds])
         c = np.bincount(np.concatenate(c_parts_i).astype(np.int64), weights=np.concatenate(c_parts_v),
                         minlength=n_col) if c_parts_i else np.zeros(n_col)
-        r = np.concatenate(rows_r) if rows_r else np.zeros(0, np.int64)
-        cc = np.concatenate(rows_c) if rows_c else np.zeros(0, np.int64)
-        v = np.concatenate(rows_v) if rows_v else np.zeros(0)
-        A = Csc.from_triplets(r, cc, v, (n_rows, n_col))
+        key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+        v = np.concatenate(vals).astype(float, copy=False) if vals else np.zeros(0)
+        del keys, vals
+        if n_rows > _ROW_MASK:
+            raise DispatchError(f"the model has {n_rows} rows, more than this tool can index (2**31 - 1)")
+        A = Csc.from_keys(key, v, (n_rows, n_col))
         row_lo = np.concatenate(lo_parts + [np.array(u_lo, float)]) if n_rows else np.zeros(0)
         row_hi = np.concatenate(hi_parts + [np.array(u_hi, float)]) if n_rows else np.zeros(0)
     return LP(c, offset, A, row_lo, row_hi, col_lo, col_hi, integrality, maximize, cols.start, blocks,

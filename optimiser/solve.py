@@ -219,7 +219,7 @@ def solve_lp(
     status = h.passModel(
         n_col, n_row, A.nnz, 1, 1, off,
         cost, lp.col_lo, lp.col_hi, lp.row_lo, lp.row_hi,
-        A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data, integrality.astype(np.int32, copy=False),
+        A.indptr.astype(np.int32), A.indices.astype(np.int32, copy=False), A.data, integrality.astype(np.int32, copy=False),
     )
     if status == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the model (inconsistent bounds or a NaN coefficient)")

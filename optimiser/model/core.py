@@ -76,11 +76,11 @@ class Lin:
 @dataclass
 class VarInfo:
     """A registered variable: its Pyomo component, its keys in registration order and its upper
-    bounds as registered (``None``: no bound). [MW]"""
+    bounds as registered (``inf``: no bound). [MW]"""
 
     component: Any
     keys: list
-    ub: list
+    ub: np.ndarray
     _datas: list | None = field(default=None, repr=False)
     _position: dict | None = field(default=None, repr=False)
 
@@ -431,13 +431,14 @@ class Registry:
         var = LazyVar(index, domain=pyo.NonNegativeReals, dense=False, doc=doc)
         block.add_component(name, var)
         n = len(keys)
-        ubs = [None] * n if ub is None else np.broadcast_to(np.asarray(ub, dtype=float), (n,)).tolist()
+        ub_arr = np.full(n, np.inf) if ub is None else np.broadcast_to(np.asarray(ub, dtype=float), (n,)).copy()
 
         def fill(data: dict) -> None:
             # Pyomo's own dense construction, without iterating a Pyomo Set: the first element is
             # made (and validated) by Pyomo, the others are copies of it (VarData.copy).
             if not n:
                 return
+            ubs = [None] * n if ub is None else ub_arr.tolist()
             first = var._getitem_when_not_present(keys[0])
             first._ub = ubs[0]
             copy = type(first).copy
@@ -448,7 +449,7 @@ class Registry:
                 data[k] = d
 
         var._dispatch_defer(fill)
-        self.vars.append(VarInfo(var, keys, ubs))
+        self.vars.append(VarInfo(var, keys, ub_arr))
         return var
 
     def info(self, var: Any) -> VarInfo:
