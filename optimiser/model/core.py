@@ -27,8 +27,8 @@ import gc
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import attrgetter, is_, itemgetter
+from itertools import product, repeat
+from operator import attrgetter, eq, is_, itemgetter
 from typing import Any, Iterator, Literal
 
 from weakref import ref as weakref_ref
@@ -79,7 +79,7 @@ class VarInfo:
     bounds as registered (``inf``: no bound). [MW]"""
 
     component: Any
-    keys: list
+    keys: Sequence
     ub: np.ndarray
     _datas: list | None = field(default=None, repr=False)
     _position: dict | None = field(default=None, repr=False)
@@ -157,7 +157,7 @@ class RowBlock:
 
     name: str
     component: Any
-    keys: list
+    keys: Sequence
     lins: list[Lin]
     lower: np.ndarray
     upper: np.ndarray
@@ -305,7 +305,7 @@ class LazyExpressions(_LazyData, IndexedExpression):
     def add_lazy(self, keys: Sequence) -> None:
         """Add entries for ``keys`` (already in the index set), made with their expressions
         only when first read."""
-        keys = list(keys)
+        keys = keys if isinstance(keys, (range, ProductKeys)) else list(keys)
 
         def fill(data: dict) -> None:
             ref = weakref_ref(self)
@@ -365,36 +365,75 @@ class LoadDraw:
     lin: Lin
 
 
-def _index_set(block: Any, keys: Sequence) -> tuple[Any, list]:
-    """A cheap Pyomo index for ``keys`` and the keys as plain Python values.
+class ProductKeys(Sequence):
+    """The keys ``(name, hour)`` for every name and hour ``0..hours-1``, in that order, without
+    storing them (a year of two fleets would otherwise keep 17,520 tuples alive)."""
 
-    Hours ``0..n-1`` are the model's ``T``; other runs of integers a ``RangeSet``; pairs
-    ``(name, hour)`` covering names x hours in that order the product of a small ``Set`` and
-    ``T``. Anything else is passed as a list (Pyomo then builds a ``Set`` of it, element by
-    element, which costs about ten times more for a year of hours).
+    __slots__ = ("names", "hours")
+
+    def __init__(self, names: Sequence, hours: int):
+        self.names = tuple(names)
+        self.hours = int(hours)
+
+    def __len__(self) -> int:
+        return len(self.names) * self.hours
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self)
+        i = int(i)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(i)
+        a, t = divmod(i, self.hours)
+        return (self.names[a], t)
+
+    def __iter__(self) -> Iterator[tuple]:
+        return product(self.names, range(self.hours))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ProductKeys):
+            return self.names == other.names and self.hours == other.hours
+        return isinstance(other, Sequence) and len(other) == len(self) and all(map(eq, self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ProductKeys({list(self.names)!r}, {self.hours})"
+
+
+def _index_set(block: Any, keys: Sequence) -> tuple[Any, Sequence]:
+    """A cheap Pyomo index for ``keys`` and the keys as a compact sequence of plain values.
+
+    Hours ``0..n-1`` are the model's ``T`` (keys: a ``range``); other runs of integers a
+    ``RangeSet`` (a ``range``); pairs ``(name, hour)`` covering names x hours in that order the
+    product of a small ``Set`` and ``T`` (:class:`ProductKeys`). Anything else is passed as a
+    list (Pyomo then builds a ``Set`` of it, element by element, which costs about ten times
+    more for a year of hours).
     """
-    keys = list(keys)
+    hours = getattr(block.model(), "T", None)
+    if not isinstance(keys, (range, np.ndarray)):
+        keys = list(keys)
     n = len(keys)
     if n == 0:
-        return keys, keys
-    hours = getattr(block.model(), "T", None)
+        return list(keys), list(keys)
     first = keys[0]
     if isinstance(first, (int, np.integer)) and not isinstance(first, bool):
         arr = np.asarray(keys)
-        if arr.dtype.kind in "iu" and arr.ndim == 1:
+        if arr.dtype.kind in "iu" and arr.ndim == 1 and (n == 1 or bool(np.all(np.diff(arr) == 1))):
             a = int(arr[0])
-            plain = list(range(a, a + n))
-            if (n == 1 or bool(np.all(np.diff(arr) == 1))):
-                if hours is not None and a == 0 and n == len(hours):
-                    return hours, plain
-                return pyo.RangeSet(a, a + n - 1), plain
+            if hours is not None and a == 0 and n == len(hours):
+                return hours, range(n)
+            return pyo.RangeSet(a, a + n - 1), range(a, a + n)
+        keys = list(keys)
     elif type(first) is tuple and len(first) == 2 and hours is not None:
         names = list(dict.fromkeys(map(itemgetter(0), keys)))
         nh = len(hours)
-        if len(names) * nh == n:
-            plain = [(a, t) for a in names for t in range(nh)]
-            if plain == keys:
-                return pyo.Set(initialize=names, ordered=True) * hours, plain
+        if len(names) * nh == n and all(map(eq, keys, product(names, range(nh)))):
+            return pyo.Set(initialize=names, ordered=True) * hours, ProductKeys(names, nh)
+    keys = list(keys)
     return keys, keys
 
 
@@ -439,10 +478,11 @@ class Registry:
             if not n:
                 return
             ubs = [None] * n if ub is None else ub_arr.tolist()
-            first = var._getitem_when_not_present(keys[0])
-            first._ub = ubs[0]
+            it, ub_it = iter(keys), iter(ubs)
+            first = var._getitem_when_not_present(next(it))
+            first._ub = next(ub_it)
             copy = type(first).copy
-            for k, u in zip(keys[1:], ubs[1:]):
+            for k, u in zip(it, ub_it):
                 d = copy(first)
                 d._index = k
                 d._ub = u
