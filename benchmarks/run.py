@@ -1,6 +1,6 @@
 """``make bench``: how long ``dispatch run`` takes, step by step, against the yardstick.
 
-Modes (combinable; none given = ``--main --scale``):
+Modes (combinable; none given = ``--main --scale``, what ``make bench`` runs, about two minutes):
 
 ``--main``
     The default year (``scenarios/example``) and a five-year horizon (the year's inputs tiled)
@@ -16,6 +16,9 @@ Modes (combinable; none given = ``--main --scale``):
     HiPDLP) on the year and the five years: solve time, iterations, status, objective and
     duals against dual simplex. Each solve runs in a fresh process (HiGHS fixes its threads at
     the first solve of a process).
+``--whatif``
+    The year as a whole process as it is and with small changes to files outside the speed task
+    (:data:`WHATIF`), applied to a copy of the package in a temporary folder.
 
 Every measurement runs in a fresh child process; nothing is timed inside this one. Figures go
 to stdout as tables and, with ``--json FILE``, as JSON. See docs/performance.md.
@@ -280,6 +283,54 @@ def _fmt_table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]])
 
 
+#: Changes outside this task's files that the whole-process figures depend on, measured by
+#: ``--whatif`` on a patched copy of the package (the repository is not touched).
+WHATIF: dict[str, list[tuple[str, str, str]]] = {
+    "components import pyomo.core": [
+        (f"model/{f}.py", "import pyomo.environ as pyo\n", "import pyomo.core as pyo\n")
+        for f in ("fleets", "site", "reserves", "tariffs")],
+    "+ CLI gc.freeze() after writing": [
+        (f"model/{f}.py", "import pyomo.environ as pyo\n", "import pyomo.core as pyo\n")
+        for f in ("fleets", "site", "reserves", "tariffs")] + [
+        ("cli.py", '            print(f"results: {args.out}/dispatch.csv, {args.out}/summary.json")\n        return 0\n',
+         '            print(f"results: {args.out}/dispatch.csv, {args.out}/summary.json")\n'
+         '        import gc\n\n        gc.freeze()  # nothing left to collect: skip the exit-time collection\n'
+         '        return 0\n')],
+}
+
+
+def whatif_table(work: Path, repeat: int, options: dict) -> dict:
+    """``dispatch run`` on the year as it is and with the :data:`WHATIF` patches, against the yardstick."""
+    opt_args = [a for k, v in options.items() for a in ("-O", f"{k}={v}")]
+    variants: dict[str, list[str]] = {"as is": _dispatch_cmd()}
+    for name, patches in WHATIF.items():
+        root = work / f"whatif-{len(variants)}"
+        shutil.copytree(ROOT / "optimiser", root / "optimiser", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(ROOT / "models", root / "models")
+        applied = True
+        for rel, old, new in patches:
+            f = root / "optimiser" / rel
+            text = f.read_text()
+            applied &= old in text
+            f.write_text(text.replace(old, new))
+        if not applied:
+            print(f"  (what-if '{name}': a patch no longer applies; the file changed)")
+        variants[name] = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(root)!r}); "
+                          "from optimiser.cli import main; sys.exit(main(sys.argv[1:]))"]
+    cmds = {k: v + ["run", str(EXAMPLE), "--out", str(work / "whatif-out"), "-q"] + opt_args
+            for k, v in variants.items()}
+    cmds["yardstick"] = [sys.executable, str(YARDSTICK), str(EXAMPLE), "--out", str(work / "ys-whatif")] + opt_args
+    walls: dict[str, list[float]] = {k: [] for k in cmds}
+    for i in range(repeat):
+        for k in (list(cmds) if i % 2 == 0 else list(cmds)[::-1]):
+            walls[k].append(_run_child(cmds[k])[0])
+    ys = statistics.median(walls["yardstick"])
+    print(f"\n== what if: dispatch run on the year, whole process, medians of {repeat} ==")
+    rows = [[k, statistics.median(w), statistics.median(w) / ys] for k, w in walls.items()]
+    print(_fmt_table(["variant", "wall s", "ratio to yardstick"], rows))
+    return {k: {"wall_s": statistics.median(w), "wall_all_s": w} for k, w in walls.items()}
+
+
 def main_table(work: Path, repeat: int, options: dict) -> dict:
     five = tiled_scenario(EXAMPLE, work / "five-years", 5)
     report: dict[str, Any] = {}
@@ -424,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--main", action="store_true", help="one and five years vs the yardstick")
     p.add_argument("--scale", action="store_true", help="growth with hours and fleets")
     p.add_argument("--solvers", action="store_true", help="compare HiGHS solvers")
+    p.add_argument("--whatif", action="store_true", help="the year with proposed changes to other files")
     p.add_argument("--only", action="append", help="with --solvers: only this configuration (repeatable)")
     p.add_argument("--repeat", type=int, default=5, help="runs per measurement (median; default 5)")
     p.add_argument("--time-limit", type=float, default=600.0, help="per solve with --solvers [s]")
@@ -461,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     print(f"HiGHS options: {options}")
     report: dict[str, Any] = {"machine": info, "options": options}
-    if not (args.main or args.scale or args.solvers):
+    if not (args.main or args.scale or args.solvers or args.whatif):
         args.main = args.scale = True
     with tempfile.TemporaryDirectory(prefix="dispatch-bench-") as tmp:
         work = Path(tmp)
@@ -471,6 +523,8 @@ def main(argv: list[str] | None = None) -> int:
             report["scale"] = scale_table(work, max(1, min(args.repeat, 3)), options)
         if args.solvers:
             report["solvers"] = solver_table(work, args.time_limit, args.only, args.repeat)
+        if args.whatif:
+            report["whatif"] = whatif_table(work, args.repeat, options)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=str) + "\n")
     return 0
