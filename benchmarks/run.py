@@ -368,7 +368,7 @@ def scale_table(work: Path, repeat: int, options: dict) -> dict:
     start = pd.Timestamp(cfg["start"])
     cases = [("1 week", EXAMPLE, cfg["start"], (start + pd.Timedelta(days=7)).isoformat()),
              ("1 year", EXAMPLE, None, None),
-             ("2 years", five, None, (start + 2 * (pd.Timestamp(cfg["end"]) - start)).isoformat()),
+             ("2 years", tiled_scenario(EXAMPLE, work / "two-years", 2), None, None),
              ("5 years", five, None, None)]
     fleets = [1, 2, 5, 10, 20]
     for n in fleets:
