@@ -5,6 +5,8 @@ registered constraint families and objective terms come straight from the coeffi
 the components kept (no expression walking); anything a user added or replaced (constraints,
 variables, objective terms, a whole new objective) is compiled from its Pyomo expression. So a
 notebook's edits always reach the solver, and an untouched model pays nothing for them.
+
+Nothing here imports scipy (imported after Pyomo it costs half a second: docs/performance.md).
 """
 
 from __future__ import annotations
@@ -103,8 +105,12 @@ class LP:
 
     Attributes
     ----------
+    matrix
+        ``A`` in compressed-column form (numpy arrays); :attr:`A` gives it as a scipy array.
     var_start
         Column of the first element of each registered variable (by ``id`` of the component).
+    var_size
+        Number of columns of each registered variable (by ``id`` of the component).
     blocks
         Registered constraint families passed from their arrays: ``(block, first_row)``.
     user_rows
