@@ -187,3 +187,19 @@ def test_presolve_is_on_for_a_model_made_integer(scenario):
     res = optimiser.solve(m)
     assert res.summary["solver"]["options"]["presolve"] == "on"
     assert pyo.value(m.units_on) == pytest.approx(round(pyo.value(m.units_on)))
+
+
+def test_product_keys_behave_like_the_list_of_pairs():
+    from optimiser.model.core import ProductKeys
+
+    keys = ProductKeys(["s21", "s19"], 3)
+    pairs = [("s21", 0), ("s21", 1), ("s21", 2), ("s19", 0), ("s19", 1), ("s19", 2)]
+    assert list(keys) == pairs and keys == pairs and len(keys) == 6
+    assert [keys[i] for i in range(-6, 6)] == pairs + pairs
+    assert keys[2:5] == pairs[2:5]
+    assert [keys.index(p) for p in pairs] == list(range(6))
+    assert ("s19", 2) in keys and ("s19", 3) not in keys and ("x", 0) not in keys and 5 not in keys
+    with pytest.raises(IndexError):
+        keys[6]
+    with pytest.raises(ValueError):
+        keys.index(("s21", -1))

@@ -104,6 +104,8 @@ class VarInfo:
 
     def position(self, key: Any) -> int:
         """Position of ``key`` in registration order."""
+        if isinstance(self.keys, (range, ProductKeys)):
+            return self.keys.index(key)
         if self._position is None:
             self._position = {k: i for i, k in enumerate(self.keys)}
         return self._position[key]
@@ -392,6 +394,26 @@ class ProductKeys(Sequence):
 
     def __iter__(self) -> Iterator[tuple]:
         return product(self.names, range(self.hours))
+
+    def index(self, key: Any, start: int = 0, stop: int | None = None) -> int:
+        """Position of ``(name, hour)``, in constant time."""
+        try:
+            a, t = key
+            i = self.names.index(a) * self.hours + t
+        except (TypeError, ValueError):
+            raise ValueError(f"{key!r} is not in the keys") from None
+        if not (isinstance(t, (int, np.integer)) and 0 <= t < self.hours) or not (
+            start <= i < (len(self) if stop is None else stop)
+        ):
+            raise ValueError(f"{key!r} is not in the keys")
+        return int(i)
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            self.index(key)
+        except ValueError:
+            return False
+        return True
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ProductKeys):
