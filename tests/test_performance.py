@@ -203,3 +203,19 @@ def test_product_keys_behave_like_the_list_of_pairs():
         keys[6]
     with pytest.raises(ValueError):
         keys.index(("s21", -1))
+
+
+def test_solver_options_from_the_command_line(tmp_path):
+    """``dispatch run -O key=value`` reaches HiGHS with the right types (int, string)."""
+    import json
+
+    from optimiser.cli import main
+
+    out = tmp_path / "ipm"
+    code = main(["run", str(EXAMPLE), "--out", str(out), "--start", TWO_WEEKS["start"], "--end", TWO_WEEKS["end"],
+                 "-q", "-O", "solver=ipm", "-O", "run_crossover=off", "-O", "ipm_iteration_limit=500"])
+    assert code == 0
+    solver = json.loads((out / "summary.json").read_text())["solver"]
+    assert solver["options"]["solver"] == "ipm" and solver["options"]["run_crossover"] == "off"
+    assert solver["options"]["ipm_iteration_limit"] == 500
+    assert solver["termination"] == "Optimal"
