@@ -24,5 +24,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
+notebooks-strip: $(STAMP)
+	$(PY) tests/test_notebooks.py --strip
+
 clean:
 	rm -rf $(VENV) out .pytest_cache

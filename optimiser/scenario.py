@@ -794,6 +794,11 @@ def load_scenario(
         raise InputError(problems)
     assert data is not None
     data = _complete_bitcoin(cfg, data)
+    # the configuration records the horizon actually used (a --start/--end override included),
+    # so that Scenario.replace() re-validates against the same hours
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    cfg = cfg.model_copy(update={"start": data.index[0].strftime(fmt),
+                                 "end": (data.index[-1] + pd.Timedelta(hours=1)).strftime(fmt)})
     return Scenario(cfg, data, folder, _horizon_warnings(cfg, data.index))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ..bitcoin import asic_revenue_usd_per_mwh, hashprice_usd_per_ph_day
 from .core import Lin, Registry
