@@ -410,6 +410,8 @@ def _read_file(
         return None
     raw.columns = [name.strip() for name in raw.columns]
     lines_all = np.arange(2, len(raw) + 2, dtype=np.int64)
+    if _field_counts_differ(label, path, len(header), problems):
+        return None
 
     if timezone is not None:
         got = _local_timestamps(label, raw, columns, lines_all, timezone, problems)
@@ -526,6 +528,32 @@ def _read_file(
             )
         parsed.values[c] = values
     return parsed
+
+
+def _field_counts_differ(label: str, path: Path, n_fields: int, problems: list[Problem]) -> bool:
+    """Refuse rows with more or fewer fields than the header (a lost or extra comma shifts every
+    later value into the wrong column: ``31,40`` read as 3,140). Lines holding a quote character
+    are left to the CSV parser; blank lines are allowed."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        text = fh.read()
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    counts = np.fromiter((ln.count(",") for ln in lines), dtype=np.int64, count=len(lines))
+    bad = counts != n_fields - 1
+    if not bad[1:].any():
+        return False
+    idx = np.flatnonzero(bad)
+    idx = idx[idx > 0]
+    idx = np.array([i for i in idx if '"' not in lines[i] and lines[i].strip()], dtype=np.int64)
+    if len(idx) == 0:
+        return False
+    _report_rows(
+        problems, label, None, idx + 1,
+        lambda k: f"the row has {int(counts[idx[k]]) + 1} fields, the header {n_fields} (a missing or extra comma?)",
+        "a wrong number of fields",
+    )
+    return True
 
 
 def _local_timestamps(
