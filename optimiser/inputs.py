@@ -696,5 +696,19 @@ def _step_values(f: _File, column: str, hours: np.ndarray, problems: list[Proble
             )
         )
         return out
+    cover = _step_end(f.ts_ns)
+    horizon_end = int(hours[-1]) + 3_600_000_000_000
+    if cover is not None and horizon_end > cover:
+        problems.append(
+            Problem(
+                f"the series ends at {_fmt(f.ts_ns[-1])} and covers the hours up to {_fmt(cover)}, "
+                f"but the horizon runs to {_fmt(horizon_end)}; add rows or end the horizon earlier "
+                "(a step series is carried forward one row spacing past its last row, no further)",
+                file=f.label,
+                row=int(f.lines[-1]),
+                column=column,
+            )
+        )
+        return out
     pos = np.searchsorted(f.ts_ns, hours, side="right") - 1
     return f.values[column][pos]

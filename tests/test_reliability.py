@@ -447,9 +447,6 @@ def test_implausible_input_values_are_refused_before_the_solve():
     assert optimiser.from_config(cfg, data).hours == 24  # the real values pass
 
 
-@pytest.mark.xfail(strict=True, reason="inputs.read_inputs carries a step series forward past its end when `end` "
-                                       "is explicit; reported to the owner of inputs.py (refuse when the horizon "
-                                       "ends more than one median row spacing after the last row)")
 def test_horizon_not_covered_by_a_step_series_is_refused(tmp_path: Path):
     """Daily Bitcoin rows up to 2025-01-03 cannot stand for 2025-01-09: the horizon ends six days
     (six median spacings) after the last row; the error names the file and the column."""
