@@ -7,7 +7,6 @@ Exit codes: 0 success; 2 bad input (scenario, CSV, arguments); 3 infeasible scen
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import textwrap

@@ -20,7 +20,6 @@ Every problem found is collected and raised at once as one :class:`~optimiser.er
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +39,7 @@ from optimiser.markets import (
     as_spec,
     local_time_problems,
     parse_local_ns,
+    read_header_line,
     report_rows as _report_rows,
 )
 
@@ -343,22 +343,9 @@ def _read_header(
     A header naming ``timestamp`` or a column in ``used`` more than once makes the file unusable;
     other repeated names are ignored like any other column.
     """
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            first = next(csv.reader(fh), None)
-    except FileNotFoundError:
-        problems.append(Problem(f"file not found (looked for {path})", file=label))
+    header = read_header_line(path, label, problems)
+    if header is None:
         return None
-    except IsADirectoryError:
-        problems.append(Problem(f"is a directory, not a CSV file ({path})", file=label))
-        return None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        problems.append(Problem(f"cannot read the file: {exc}", file=label))
-        return None
-    if not first or all(not name.strip() for name in first):
-        problems.append(Problem("the file is empty (no header line)", file=label))
-        return None
-    header = [name.strip() for name in first]
     dupes = sorted({name for name in header if name in used and header.count(name) > 1})
     for name in dupes:
         problems.append(

@@ -21,7 +21,7 @@ import pyomo.core as pyo
 from pyomo.repn import generate_standard_repn
 
 from .errors import DispatchError
-from .model.core import Registry, RowBlock, Term, gc_paused
+from .model.core import Registry, RowBlock, gc_paused
 
 
 @dataclass

@@ -459,12 +459,8 @@ def read_ercot_spp(
     return series
 
 
-def collect_ercot_spp(
-    path: Path, label: str, kind: str, point: str | None, problems: list[Problem]
-) -> HourlySeries | None:
-    """As :func:`read_ercot_spp`, adding problems to ``problems`` and returning None on any."""
-    if kind not in ERCOT_FORMATS:
-        raise ValueError(f"not an ERCOT format: {kind!r}")
+def read_header_line(path: Path, label: str, problems: list[Problem]) -> list[str] | None:
+    """The stripped column names of a CSV's first line, or None (with a problem naming the file)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             first = next(csv.reader(fh), None)
@@ -480,7 +476,18 @@ def collect_ercot_spp(
     if not first or all(not h.strip() for h in first):
         problems.append(Problem("the file is empty (no header line)", file=label))
         return None
-    header = [h.strip() for h in first]
+    return [h.strip() for h in first]
+
+
+def collect_ercot_spp(
+    path: Path, label: str, kind: str, point: str | None, problems: list[Problem]
+) -> HourlySeries | None:
+    """As :func:`read_ercot_spp`, adding problems to ``problems`` and returning None on any."""
+    if kind not in ERCOT_FORMATS:
+        raise ValueError(f"not an ERCOT format: {kind!r}")
+    header = read_header_line(path, label, problems)
+    if header is None:
+        return None
     where, missing = _ercot_positions(header, kind)
     if missing:
         problems.append(

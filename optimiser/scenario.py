@@ -24,18 +24,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .bitcoin import DEFAULT_HALVING_DATES
 from .errors import InputError, Problem
 from .markets import InputEntry
 
 FleetKind = Literal["asic", "gpu", "flex"]
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-DEFAULT_HALVING_DATES: tuple[str, ...] = (
-    "2012-11-28T15:24:38Z",
-    "2016-07-09T16:46:13Z",
-    "2020-05-11T19:23:43Z",
-    "2024-04-20T00:09:27Z",
-    "2028-04-15T00:00:00Z",
-)
 SCENARIO_FILE = "scenario.toml"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import highspy
 import numpy as np
@@ -12,6 +12,9 @@ import pyomo.core as pyo
 
 from .errors import DispatchError, InfeasibleError, SolverError
 from .lp import LP, coefficient_ranges, compile_lp
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .results import Results
 
 #: HiGHS options used unless the caller overrides them, chosen by measurement (docs/performance.md,
 #: ``benchmarks/run.py --solvers``): dual simplex is 8x faster than interior point and 20x faster
