@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -323,6 +323,15 @@ class Scenario:
         if isinstance(value, str):
             return self.data[value].to_numpy(dtype=float)
         return np.full(self.hours, float(value))
+
+    def with_series(self, **columns: Any) -> "Scenario":
+        """A copy with hourly columns replaced or added (validated again), e.g. for a sweep.
+
+        Each value is what :meth:`pandas.DataFrame.assign` takes: an array or Series of one value
+        an hour, a scalar, or a function of the current frame, e.g.
+        ``sc.with_series(btc_usd=lambda d: 1.2 * d["btc_usd"])``.
+        """
+        return from_config(self.config, self.data.assign(**columns), folder=self.folder)
 
     def replace(self, **changes: Any) -> "Scenario":
         """A copy with configuration keys changed (validated again), e.g. for a sweep.
@@ -722,6 +731,7 @@ def load_scenario(
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
     catalogue: Any = None,
+    extra_columns: Sequence[str] = (),
 ) -> Scenario:
     """Read a scenario folder: ``scenario.toml`` and the CSV files it names.
 
@@ -733,6 +743,9 @@ def load_scenario(
         Override the horizon (inclusive start, exclusive end; ISO 8601 with offsets).
     catalogue
         A machine catalogue; default the one named in the scenario, else ``models/``.
+    extra_columns
+        Further hourly columns to read from the inputs (checked like the others) and keep in
+        ``Scenario.data``, for a user's own constraints or terms (``["carbon_kg_per_mwh"]``).
 
     Returns
     -------
@@ -771,7 +784,7 @@ def load_scenario(
             data = read_inputs(
                 list(cfg.inputs),
                 base_dir=folder,
-                hourly_columns=cfg.hourly_columns(),
+                hourly_columns=list(dict.fromkeys([*cfg.hourly_columns(), *extra_columns])),
                 step_columns=cfg.step_columns(),
                 optional_step_columns=cfg.optional_step_columns(),
                 start=lo,

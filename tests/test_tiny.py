@@ -326,3 +326,31 @@ def test_objective_matches_sum_of_hourly_profit_on_a_mixed_case():
     assert sum(s["revenue_usd"].values()) - sum(s["cost_usd"].values()) == pytest.approx(res.objective_usd)
     assert res.dispatch["profit_usd"].sum() == pytest.approx(res.objective_usd)
     assert np.all((res.dispatch["import_mw"] == 0) | (res.dispatch["export_mw"] == 0))
+
+
+# -- scenario API used by the notebooks ------------------------------------------------------
+
+def test_extra_columns_are_read_checked_and_kept():
+    """``extra_columns`` brings a column the model does not use into ``sc.data``, hour by hour;
+    the first hour of 2025-07-01 CDT (05:00Z) equals the CSV's row."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "scenarios" / "example"
+    sc = optimiser.load_scenario(folder, start="2025-07-01T00:00:00-05:00", end="2025-07-02T00:00:00-05:00",
+                                 extra_columns=["carbon_kg_per_mwh"])
+    raw = pd.read_csv(folder / "prices.csv", index_col="timestamp")
+    assert sc.hours == 24
+    assert sc.data["carbon_kg_per_mwh"].iloc[0] == raw.loc["2025-07-01T05:00:00Z", "carbon_kg_per_mwh"]
+    with pytest.raises(optimiser.InputError, match="no_such_column"):
+        optimiser.load_scenario(folder, start="2025-07-01T00:00:00-05:00", end="2025-07-02T00:00:00-05:00",
+                                extra_columns=["no_such_column"])
+
+
+def test_with_series_changes_the_answer_and_is_checked():
+    """Doubling the BTC price doubles R: fleet a then earns 200 $/MWh, b 100; at price 20 the
+    merit-order case earns 8*180 + 2*80 = 1,600 an hour, 3,200 for two hours."""
+    sc = _merit_scenario()
+    doubled = sc.with_series(btc_usd=lambda d: 2 * d["btc_usd"])
+    assert solve(doubled).objective_usd == pytest.approx(3200.0)
+    with pytest.raises(optimiser.InputError, match="btc_usd"):
+        sc.with_series(btc_usd=np.nan)
