@@ -387,7 +387,7 @@ def _pydantic_problems(err: ValidationError, file: str) -> list[Problem]:
             msg = "required key is missing"
         else:
             msg = e["msg"].removeprefix("Value error, ")
-            if "input" in e and not isinstance(e["input"], (dict, list)):
+            if "input" in e and not isinstance(e["input"], (dict, list)) and repr(e["input"]) not in msg:
                 msg += f" (got {e['input']!r})"
         problems.append(Problem(msg, file=file, key=key or None))
     return problems
@@ -445,13 +445,15 @@ def resolve_machines(config: ScenarioConfig, catalogue: Any, file: str = SCENARI
                 )
             new[kind].append(fleet)
     seen: dict[str, str] = {}
-    for kind, fleet in config.fleets():
-        if fleet.name in seen:
-            problems.append(
-                Problem(f"fleet name '{fleet.name}' is used twice ({seen[fleet.name]} and {kind})", file=file,
-                        key=f"{kind}.name")
-            )
-        seen[fleet.name] = kind
+    for kind in ("asic", "gpu", "flex"):
+        for i, fleet in enumerate(getattr(config, kind)):
+            where = f"{kind}[{i}].name"
+            if fleet.name in seen:
+                problems.append(
+                    Problem(f"fleet name '{fleet.name}' is used twice ({seen[fleet.name]} and {where}): names "
+                            "must be unique across all fleets (they name the output columns)", file=file, key=where)
+                )
+            seen.setdefault(fleet.name, where)
     products = [r.product for r in config.reserve]
     for p in {p for p in products if products.count(p) > 1}:
         problems.append(Problem(f"reserve product '{p}' is listed twice", file=file, key="reserve.product"))

@@ -166,7 +166,7 @@ def unknown_timezone(f: Path) -> list[str]:
 
 def duplicate_fleet_names(f: Path) -> list[str]:
     edit_toml(f, 'name = "s19jpro"', 'name = "s21"')
-    return ["scenario.toml", "key 'asic.name'", "'s21'", "twice"]
+    return ["scenario.toml", "key 'asic[1].name'", "'s21'", "twice"]
 
 
 def reserve_nobody_can_back(f: Path) -> list[str]:
