@@ -64,12 +64,22 @@ class Solution:
     duals: np.ndarray
     objective: float
     info: SolverInfo
+    registry: Any = None
 
     def value(self, var: Any) -> np.ndarray:
         """Values of a registered variable, in registration order. [MW]"""
-        s = self.lp.var_start[id(var)]
-        size = self.lp.var_size.get(id(var))
+        key = id(var)
+        if key not in self.lp.var_start:
+            # a component holding a variable of the model this one was cloned from: same name
+            key = self._by_name().get(var.name, key)
+        s = self.lp.var_start[key]
+        size = self.lp.var_size.get(key)
         return self.x[s : s + (len(var) if size is None else size)]
+
+    def _by_name(self) -> dict[str, int]:
+        if getattr(self, "_names", None) is None:
+            self._names = {vi.component.name: id(vi.component) for vi in self.registry.vars}
+        return self._names
 
     def dual(self, con: Any) -> np.ndarray | None:
         """Duals of a registered constraint family, in key order; ``None`` if it was edited."""
@@ -365,6 +375,7 @@ def solve(
             new.solver = info  # type: ignore[attr-defined]
             raise new from None
         raise
+    solution.registry = m.dispatch
     solution.info.build_s = getattr(m.dispatch, "build_s", None)
     solution.info.handover_s += compile_s
     if load_solution:

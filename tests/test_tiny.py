@@ -354,3 +354,15 @@ def test_with_series_changes_the_answer_and_is_checked():
     assert solve(doubled).objective_usd == pytest.approx(3200.0)
     with pytest.raises(optimiser.InputError, match="btc_usd"):
         sc.with_series(btc_usd=np.nan)
+
+
+def test_a_cloned_model_solves_like_the_original():
+    """``m.clone()`` (e.g. to try an edit on a copy) solves to the same answer, and an edit on the
+    clone does not touch the original: capping fleet a at 3 MW in hour 0 gives 1,150 (see above)."""
+    m = optimiser.build(_merit_scenario())
+    c = m.clone()
+    c.cap = pyo.Constraint(expr=c.asic.power["a", 0] <= 3)
+    assert optimiser.solve(c).objective_usd == pytest.approx(1150.0)
+    res = optimiser.solve(m)
+    assert res.objective_usd == pytest.approx(1400.0)
+    assert res.dispatch["asic_a_mw"].tolist() == pytest.approx([8, 8])
