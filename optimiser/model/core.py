@@ -566,25 +566,6 @@ class Registry:
         self.rows.append(blk)
         return con
 
-    def linear_exprs(self, n: int, lins: Sequence[Lin]) -> list:
-        """One Pyomo ``LinearExpression`` per row from blocks of terms."""
-        if not lins:
-            return [LinearExpression(constant=0.0, linear_coefs=[], linear_vars=[]) for _ in range(n)]
-        row = np.concatenate([l.row for l in lins])
-        coef = np.concatenate([l.coef for l in lins])
-        vds: list = []
-        for l in lins:
-            datas = self.info(l.var).datas
-            vds.extend([datas[p] for p in l.pos.tolist()])
-        order = np.argsort(row, kind="stable")
-        bounds = np.searchsorted(row[order], np.arange(n + 1)).tolist()
-        coefs = coef[order].tolist()
-        vs = [vds[i] for i in order.tolist()]
-        return [
-            LinearExpression(constant=0.0, linear_coefs=coefs[a:b], linear_vars=vs[a:b])
-            for a, b in zip(bounds[:-1], bounds[1:])
-        ]
-
     # -- the balance and the objective ------------------------------------------------------
     def add_load(self, kind: str, fleet: str, lin: Lin) -> None:
         """Register a fleet's draw at the meter (``lin.row`` = hour). [MW]"""
