@@ -144,9 +144,9 @@ def _col_owner(m: Any, lp: LP) -> tuple[np.ndarray, list[tuple[str, list]]]:
     which = np.full(n_col, -1, dtype=np.int64)
     for vi in reg.vars:
         s = lp.var_start[id(vi.component)]
-        which[s : s + len(vi.datas)] = len(owners)
+        which[s : s + vi.size] = len(owners)
         owners.append((_component_name(m, vi.component), list(vi.keys)))
-    n_reg = sum(len(vi.datas) for vi in reg.vars)
+    n_reg = sum(vi.size for vi in reg.vars)
     for i, v in enumerate(lp.user_cols):
         which[n_reg + i] = len(owners)
         owners.append((v.name, [None]))
@@ -156,7 +156,7 @@ def _col_owner(m: Any, lp: LP) -> tuple[np.ndarray, list[tuple[str, list]]]:
 def _col_position(m: Any, lp: LP, col: int, which: np.ndarray, owners: list) -> Any:
     """The key of a column within its variable."""
     reg = m.dispatch
-    n_reg = sum(len(vi.datas) for vi in reg.vars)
+    n_reg = sum(vi.size for vi in reg.vars)
     if col >= n_reg:
         return None
     vi = reg.vars[int(which[col])]

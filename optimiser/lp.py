@@ -12,8 +12,6 @@ Nothing here imports scipy (imported after Pyomo it costs half a second: docs/pe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import attrgetter, is_
 from typing import Any
 
 import numpy as np
@@ -21,6 +19,7 @@ import pyomo.core as pyo
 from pyomo.repn import generate_standard_repn
 
 from .errors import DispatchError
+from .model import _lazy
 from .model.core import Registry, RowBlock, gc_paused
 
 
@@ -101,26 +100,38 @@ class Csc:
 @dataclass
 class LP:
     """The LP in HiGHS's terms: maximise ``c.x + offset`` (or minimise, see ``maximize``)
-    subject to ``row_lo <= A x <= row_hi`` and ``col_lo <= x <= col_hi``.
+    subject to ``row_lo <= A x <= row_hi``, ``col_lo <= x <= col_hi`` and ``x[j]`` integer
+    where ``integrality[j]`` is 1.
+
+    The arrays and the names are plain data (they pickle: a worker process can send them
+    back); the references into the Pyomo model (``blocks``, ``user_rows``, ``user_cols``,
+    ``streams``) are dropped when pickled.
 
     Attributes
     ----------
     matrix
         ``A`` in compressed-column form (numpy arrays); :attr:`A` gives it as a scipy array.
-    var_start
-        Column of the first element of each registered variable (by ``id`` of the component).
-    var_size
-        Number of columns of each registered variable (by ``id`` of the component).
+    var_start, var_size
+        First column and number of columns of each registered variable (by ``id`` of the
+        component); :attr:`var_names` the same by the component's name.
     blocks
-        Registered constraint families passed from their arrays: ``(block, first_row)``.
+        Registered constraint families in the LP: ``(RowBlock, first_row)``. Rows a user
+        edited are compiled from Pyomo in place; deactivated or deleted ones are left free.
+    families
+        The same as plain data: ``{family name: (first_row, number of rows)}``.
     user_rows
-        Rows compiled from Pyomo expressions: ``(ConstraintData, row)``.
+        Rows compiled from Pyomo: ``(ConstraintData, row)``.
     user_cols
-        Variables found only in user expressions, in column order after the registered ones.
-    user_terms
-        Objective streams given as Pyomo expressions, compiled: ``{id(term): UserLinear}``.
+        Variables met only in user expressions, in column order after the registered ones.
+    streams
+        Each named stream compiled from Pyomo because it is not as registered (a user's stream,
+        or an edited one): ``{(kind, name): UserLinear}``; registered streams are absent.
+    hourly
+        User streams given hour by hour: ``{(kind, name): {t: UserLinear}}``.
     fast_objective
-        True when the objective is the registered streams' sum (then the streams add up to it).
+        True when the objective is the registered sum of the streams (then they add up to it).
+    objective_linear
+        The objective compiled from Pyomo when it is not that sum.
     """
 
     c: np.ndarray
@@ -136,10 +147,15 @@ class LP:
     blocks: list[tuple[RowBlock, int]]
     user_rows: list[tuple[Any, int]]
     user_cols: list[Any]
-    user_terms: dict[int, UserLinear] = field(default_factory=dict)
-    user_hourly: dict[int, dict[int, UserLinear]] = field(default_factory=dict)
+    streams: dict[tuple[str, str], UserLinear] = field(default_factory=dict)
+    hourly: dict[tuple[str, str], dict[Any, UserLinear]] = field(default_factory=dict)
     fast_objective: bool = True
     var_size: dict[int, int] = field(default_factory=dict)
+    var_names: dict[str, tuple[int, int]] = field(default_factory=dict)
+    families: dict[str, tuple[int, int]] = field(default_factory=dict)
+    row_names: dict[int, str] = field(default_factory=dict)
+    col_names: list[str] = field(default_factory=list)
+    objective_linear: UserLinear | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -150,8 +166,67 @@ class LP:
         """The constraint matrix as a ``scipy.sparse.csc_array`` (imports scipy)."""
         return self.matrix.to_scipy()
 
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.update(var_start={}, var_size={}, blocks=[], user_rows=[], user_cols=[])
+        return state
 
-_LB, _UB, _DOMAIN, _FIXED = attrgetter("_lb"), attrgetter("_ub"), attrgetter("_domain"), attrgetter("_fixed")
+
+#: Component types an LP can hold. Anything else active in the model is refused by name.
+_LP_CTYPES = (pyo.Block, pyo.Var, pyo.Constraint, pyo.Objective, pyo.Expression, pyo.Param, pyo.Set,
+              pyo.RangeSet, pyo.Suffix, pyo.BooleanVar)
+
+#: What to do instead, by component type name.
+_HINTS = {
+    "SOSConstraint": "HiGHS takes no SOS constraints; model it with binaries, or Piecewise(..., pw_repn='INC')",
+    "Disjunction": "transform it first: pyo.TransformationFactory('gdp.bigm').apply_to(m) (or 'gdp.hull')",
+    "Disjunct": "transform it first: pyo.TransformationFactory('gdp.bigm').apply_to(m) (or 'gdp.hull')",
+    "LogicalConstraint": "transform it first: pyo.TransformationFactory('core.logical_to_linear').apply_to(m)",
+}
+
+
+def check_components(m: Any) -> None:
+    """Refuse a model holding an active component an LP cannot hold, naming it.
+
+    Raises
+    ------
+    DispatchError
+        Naming the first such component of each kind and what to do instead.
+    """
+    bad: dict[Any, Any] = {}
+    for blk in m.block_data_objects(active=True, descend_into=True):
+        for comp in blk.component_map(active=True).values():
+            if comp.ctype not in _LP_CTYPES:
+                bad.setdefault(comp.ctype, comp)
+    if not bad:
+        return
+    msgs = []
+    for ctype, first in sorted(bad.items(), key=lambda kv: kv[0].__name__):
+        name = first.name
+        hint = _HINTS.get(ctype.__name__, "this tool solves linear programs (with integer variables) only")
+        msgs.append(f"{name} is an active {ctype.__name__}: {hint}")
+    raise DispatchError("the model cannot be handed to HiGHS as it is: " + "; ".join(msgs))
+
+
+def var_bounds(datas: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower and upper bounds (a fixed variable: its value) and integrality of ``VarData``, as
+    Pyomo's LP writer reads them (domain bounds included)."""
+    n = len(datas)
+    lo, hi, kind = np.empty(n), np.empty(n), np.zeros(n, dtype=np.int32)
+    for i, d in enumerate(datas):
+        if d.fixed:
+            if d.value is None:
+                raise DispatchError(f"{d.name} is fixed but has no value")
+            lo[i] = hi[i] = float(d.value)
+            continue
+        lb, ub = d.bounds
+        lo[i] = -np.inf if lb is None else float(lb)
+        hi[i] = np.inf if ub is None else float(ub)
+        if not d.is_continuous():
+            if not d.is_integer():
+                raise DispatchError(f"{d.name} has the domain {d.domain}, which is neither continuous nor integer")
+            kind[i] = 1
+    return lo, hi, kind
 
 
 class _Columns:
@@ -161,12 +236,10 @@ class _Columns:
         self.reg = reg
         self.start: dict[int, int] = {}
         self.size: dict[int, int] = {}
-        self._info: dict[int, Any] = {}
         n = 0
         for vi in reg.vars:
             self.start[id(vi.component)] = n
             self.size[id(vi.component)] = vi.size
-            self._info[id(vi.component)] = vi
             n += vi.size
         self.n_registered = n
         self.extra: list[Any] = []
@@ -177,8 +250,8 @@ class _Columns:
         if c is not None:
             return c
         comp = v.parent_component()
-        vi = self._info.get(id(comp))
-        if vi is not None and vi.component._data.get(v.index()) is v:
+        vi = self.reg.registered(comp)
+        if vi is not None and _lazy.data_of(comp, v.index(), vi.lazy) is v:
             c = self.start[id(comp)] + vi.position(v.index())
         else:
             c = self.n_registered + len(self.extra)
@@ -187,159 +260,180 @@ class _Columns:
         return c
 
     def linear(self, expr: Any, what: str) -> UserLinear:
-        repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
+        try:
+            repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
+        except (ValueError, TypeError) as err:
+            raise DispatchError(f"{what} cannot be evaluated: {err}") from None
         if repn.nonlinear_expr is not None or repn.quadratic_vars:
             raise DispatchError(f"{what} is not linear: this tool solves linear programs only")
         cols = np.array([self.col(v) for v in repn.linear_vars], dtype=np.int64)
         return UserLinear(cols, np.array(repn.linear_coefs, dtype=float), float(pyo.value(repn.constant)))
 
 
-def _bounds(datas: list) -> tuple[np.ndarray, np.ndarray]:
-    lo = np.array([(d.value if d.fixed else d.lb) if (d.fixed or d.lb is not None) else -np.inf for d in datas],
-                  dtype=float)
-    hi = np.array([(d.value if d.fixed else d.ub) if (d.fixed or d.ub is not None) else np.inf for d in datas],
-                  dtype=float)
-    return lo, hi
-
-
-def _registered_bounds(reg: Registry) -> tuple[np.ndarray, np.ndarray]:
-    """Column bounds of registered variables, read from the Pyomo objects (users may change them)."""
-    nonneg = pyo.NonNegativeReals
-    numeric = {float, int, type(None)}
-    los, his = [], []
+def _column_bounds(reg: Registry) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Bounds and integrality of the registered columns, from the Pyomo objects where a user may
+    have changed them."""
+    los, his, kinds = [], [], []
     for vi in reg.vars:
-        if not vi.made:
-            # nobody has looked at the Pyomo elements: the bounds are the registered ones
+        datas = vi.touched()
+        hi = vi.ub if datas is None else _lazy.simple_bounds(datas, vi.lazy)
+        if hi is not None:
             los.append(np.zeros(vi.size))
-            his.append(vi.ub)
-            continue
-        datas = vi.datas
-        # fast path (C-level loops): untouched non-negative variables with numeric upper bounds
-        raw_hi = list(map(_UB, datas))
-        simple = (
-            vi.component.ctype is pyo.Var
-            and all(map(is_, map(_LB, datas), repeat(None)))
-            and all(map(is_, map(_DOMAIN, datas), repeat(nonneg)))
-            and not any(map(_FIXED, datas))
-            and set(map(type, raw_hi)) <= numeric
-        )
-        if simple:
-            los.append(np.zeros(len(datas)))
-            hi = np.array(raw_hi, dtype=float)  # None -> nan
-            hi[np.isnan(hi)] = np.inf
             his.append(hi)
+            kinds.append(None)
         else:
-            lo, hi = _bounds(datas)
+            lo, hi, kind = var_bounds(datas)
             los.append(lo)
             his.append(hi)
+            kinds.append(kind if kind.any() else None)
     if not los:
-        return np.zeros(0), np.zeros(0)
-    return np.concatenate(los), np.concatenate(his)
+        return np.zeros(0), np.zeros(0), None
+    integrality = None
+    if any(k is not None for k in kinds):
+        integrality = np.concatenate([np.zeros(vi.size, np.int32) if k is None else k for vi, k in zip(reg.vars, kinds)])
+    return np.concatenate(los), np.concatenate(his), integrality
+
+
+def _row_bounds(d: Any) -> tuple[Any, float, float]:
+    """``(body, lower, upper)`` of a constraint, bounds evaluated (``-inf``/``inf``: none)."""
+    if hasattr(d, "to_bounded_expression"):
+        lb, body, ub = d.to_bounded_expression(True)
+    else:  # pragma: no cover - Pyomo before 6.8
+        lb, body, ub = pyo.value(d.lower), d.body, pyo.value(d.upper)
+    return body, -np.inf if lb is None else float(lb), np.inf if ub is None else float(ub)
 
 
 def compile_lp(m: Any) -> LP:
-    """Compile a built model (with any edits) into the arrays HiGHS takes.
+    """Compile a built (and possibly edited) model into the arrays HiGHS takes.
+
+    The model compiled is exactly the one Pyomo's LP writer would write from ``m``: every
+    active constraint under active blocks, the one active objective with its sense, variable
+    domains, bounds and fixed values. Registered families and streams are taken from their
+    arrays only where their Pyomo objects are still as registered.
 
     Raises
     ------
     DispatchError
-        If the model has no or several active objectives, or a nonlinear expression.
+        If the model holds a component an LP cannot (naming it), has no or several active
+        objectives, or a nonlinear expression.
+    InfeasibleError
+        If a constraint without variables cannot hold.
     """
+    from .errors import InfeasibleError
+
     reg: Registry = m.dispatch
+    check_components(m)
     with gc_paused():
         cols = _Columns(reg)
-        col_lo, col_hi = _registered_bounds(reg)
+        col_lo, col_hi, reg_integrality = _column_bounds(reg)
 
-        # -- rows
-        fast_ids = set()
+        # -- rows: registered families from their arrays (edited rows compiled in place)
         keys, vals, lo_parts, hi_parts = [], [], [], []
         blocks: list[tuple[RowBlock, int]] = []
+        user_rows: list[tuple[Any, int]] = []
+        pending: list[tuple[Any, int | None]] = []  # (ConstraintData, row or None: append)
         n_rows = 0
-        for blk in reg.rows:
-            if not blk.intact():
+        for comp in m.component_objects(pyo.Constraint, active=True, descend_into=True):
+            blk = reg.family(comp)
+            if blk is None:
+                pending.extend((d, None) for d in comp.values() if d.active)
                 continue
-            fast_ids.add(id(blk.component))
+            touched = blk.touched()
+            lo, hi = blk.lower, blk.upper
+            if touched is not None:
+                keep, other = touched
+                lo, hi = np.where(keep, lo, -np.inf), np.where(keep, hi, np.inf)
+                for i, d in other:
+                    pending.append((d, None if i is None else n_rows + i))
             for lin in blk.lins:
-                keys.append(entry_keys(lin.row + n_rows, lin.pos + cols.start[id(lin.var)]))
-                vals.append(lin.coef)
-            lo_parts.append(blk.lower)
-            hi_parts.append(blk.upper)
+                r, p, v = lin.row, lin.pos, lin.coef
+                if touched is not None:
+                    sel = keep[r]
+                    r, p, v = r[sel], p[sel], v[sel]
+                keys.append(entry_keys(r + n_rows, p + cols.start[id(lin.var)]))
+                vals.append(v)
+            lo_parts.append(lo)
+            hi_parts.append(hi)
             blocks.append((blk, n_rows))
             n_rows += len(blk.keys)
-        user_rows: list[tuple[Any, int]] = []
+        row_lo = np.concatenate(lo_parts) if lo_parts else np.zeros(0)
+        row_hi = np.concatenate(hi_parts) if hi_parts else np.zeros(0)
         u_lo, u_hi = [], []
-        for comp in m.component_objects(pyo.Constraint, active=True, descend_into=True):
-            if id(comp) in fast_ids:
-                continue
-            for d in comp.values():
-                if not d.active:
+        for d, row in pending:
+            body, lb, ub = _row_bounds(d)
+            lin = cols.linear(body, f"constraint {d.name}")
+            lb, ub = lb - lin.constant, ub - lin.constant
+            if len(lin.cols) == 0:
+                if lb <= 1e-9 and ub >= -1e-9:
+                    if row is not None:  # an edited registered row that became trivial
+                        row_lo[row], row_hi[row] = -np.inf, np.inf
                     continue
-                lin = cols.linear(d.body, f"constraint {d.name}")
-                lb = pyo.value(d.lower) if d.has_lb() else -np.inf
-                ub = pyo.value(d.upper) if d.has_ub() else np.inf
-                if len(lin.cols) == 0:
-                    if lb - 1e-9 <= lin.constant <= ub + 1e-9:
-                        continue
-                    from .errors import InfeasibleError
-
-                    raise InfeasibleError(f"constraint {d.name} has no variables and cannot hold")
-                keys.append(entry_keys(np.full(len(lin.cols), n_rows), lin.cols))
-                vals.append(lin.coef)
-                u_lo.append(lb - lin.constant)
-                u_hi.append(ub - lin.constant)
-                user_rows.append((d, n_rows))
+                raise InfeasibleError(f"constraint {d.name} has no variables and cannot hold ({lb:g} <= 0 <= {ub:g})")
+            if row is None:
+                row = n_rows
                 n_rows += 1
+                u_lo.append(lb)
+                u_hi.append(ub)
+            else:
+                row_lo[row], row_hi[row] = lb, ub
+            keys.append(entry_keys(np.full(len(lin.cols), row), lin.cols))
+            vals.append(lin.coef)
+            user_rows.append((d, row))
+        if u_lo:
+            row_lo = np.concatenate([row_lo, np.array(u_lo, float)])
+            row_hi = np.concatenate([row_hi, np.array(u_hi, float)])
 
-        # -- objective
+        # -- the objective
         objs = list(m.component_data_objects(pyo.Objective, active=True, descend_into=True))
         if len(objs) != 1:
-            raise DispatchError(f"the model must have exactly one active objective; it has {len(objs)}")
+            names = ", ".join(o.name for o in objs[:5]) or "none"
+            raise DispatchError(f"the model must have exactly one active objective; it has {len(objs)} ({names})")
         obj = objs[0]
+        maximize = obj.sense == pyo.maximize
+        fast = obj is reg.objective_component and obj.expr is reg.objective_expr
+        streams: dict[tuple[str, str], UserLinear] = {}
+        hourly: dict[tuple[str, str], dict[Any, UserLinear]] = {}
         c_parts_i, c_parts_v = [], []
         offset = 0.0
-        user_terms: dict[int, UserLinear] = {}
-        user_hourly: dict[int, dict[int, UserLinear]] = {}
-        fast = obj is getattr(m, "objective", None) and obj.expr is reg.objective_expr
-        for term in reg.terms:
-            if term.expr is not None:
-                if term.by_hour is not None:
-                    hourly = {t: cols.linear(e, f"stream {term.name}") for t, e in term.by_hour.items()}
-                    user_hourly[id(term)] = hourly
-                    ul = UserLinear(
-                        np.concatenate([h.cols for h in hourly.values()]) if hourly else np.zeros(0, np.int64),
-                        np.concatenate([h.coef for h in hourly.values()]) if hourly else np.zeros(0),
-                        sum(h.constant for h in hourly.values()),
-                    )
-                else:
-                    ul = cols.linear(term.expr, f"stream {term.name}")
-                user_terms[id(term)] = ul
+        for term, data in reg.objective_parts:
+            key = (term.kind, term.name)
+            if term.expr is None and not _lazy.expression_touched(data, reg.stream_tokens.get(term.kind), term.name):
                 if fast:
-                    c_parts_i.append(ul.cols)
-                    c_parts_v.append(term.sign * ul.coef)
-                    offset += term.sign * ul.constant
-            elif fast:
-                for lin in term.lins:
-                    c_parts_i.append(lin.pos + cols.start[id(lin.var)])
-                    c_parts_v.append(term.sign * lin.coef)
-                if term.hourly_constant is not None:
-                    offset += term.sign * float(term.hourly_constant.sum())
-        if fast:
-            maximize = True
-        else:
-            ul = cols.linear(obj.expr, f"objective {obj.name}")
-            c_parts_i, c_parts_v, offset = [ul.cols], [ul.coef], ul.constant
-            maximize = obj.sense == pyo.maximize
+                    for lin in term.lins:
+                        c_parts_i.append(lin.pos + cols.start[id(lin.var)])
+                        c_parts_v.append(term.sign * lin.coef)
+                    if term.hourly_constant is not None:
+                        offset += term.sign * float(term.hourly_constant.sum())
+                continue
+            expr = data.expr
+            if term.by_hour is not None and expr is term.expr:
+                hourly[key] = {t: cols.linear(e, f"stream {term.kind}[{term.name}]") for t, e in term.by_hour.items()}
+                hs = list(hourly[key].values())
+                ul = UserLinear(np.concatenate([h.cols for h in hs]) if hs else np.zeros(0, np.int64),
+                                np.concatenate([h.coef for h in hs]) if hs else np.zeros(0),
+                                float(sum(h.constant for h in hs)))
+            else:
+                ul = cols.linear(expr, f"stream {term.kind}[{term.name}]")
+            streams[key] = ul
+            if fast:
+                c_parts_i.append(ul.cols)
+                c_parts_v.append(term.sign * ul.coef)
+                offset += term.sign * ul.constant
+        objective_linear = None
+        if not fast:
+            objective_linear = cols.linear(obj.expr, f"objective {obj.name}")
+            c_parts_i, c_parts_v, offset = [objective_linear.cols], [objective_linear.coef], objective_linear.constant
 
         # -- columns met only in user expressions
         n_col = cols.n_registered + len(cols.extra)
-        integrality = None
+        integrality = reg_integrality
         if cols.extra:
-            lo, hi = _bounds(cols.extra)
+            lo, hi, kind = var_bounds(cols.extra)
             col_lo = np.concatenate([col_lo, lo])
             col_hi = np.concatenate([col_hi, hi])
-            kinds = np.array([0 if v.is_continuous() else 1 for v in cols.extra], dtype=np.int32)
-            if kinds.any():
-                integrality = np.concatenate([np.zeros(cols.n_registered, np.int32), kinds])
+            if kind.any() or integrality is not None:
+                base = integrality if integrality is not None else np.zeros(cols.n_registered, np.int32)
+                integrality = np.concatenate([base, kind])
         c = np.bincount(np.concatenate(c_parts_i).astype(np.int64), weights=np.concatenate(c_parts_v),
                         minlength=n_col) if c_parts_i else np.zeros(n_col)
         key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
@@ -348,10 +442,14 @@ def compile_lp(m: Any) -> LP:
         if n_rows > _ROW_MASK:
             raise DispatchError(f"the model has {n_rows} rows, more than this tool can index (2**31 - 1)")
         A = Csc.from_keys(key, v, (n_rows, n_col))
-        row_lo = np.concatenate(lo_parts + [np.array(u_lo, float)]) if n_rows else np.zeros(0)
-        row_hi = np.concatenate(hi_parts + [np.array(u_hi, float)]) if n_rows else np.zeros(0)
+    families = {}
+    for blk, start in blocks:
+        families[blk.component.name] = (start, len(blk.keys))
+    var_names = {vi.component.name: (cols.start[id(vi.component)], vi.size) for vi in reg.vars}
     return LP(c, offset, A, row_lo, row_hi, col_lo, col_hi, integrality, maximize, cols.start, blocks,
-              user_rows, cols.extra, user_terms, user_hourly, fast, cols.size)
+              user_rows, cols.extra, streams, hourly, fast, cols.size, var_names, families,
+              {row: d.name for d, row in user_rows}, [v.name for v in cols.extra], objective_linear)
+
 
 
 def coefficient_ranges(lp: LP) -> dict[str, tuple[float, float]]:

@@ -74,11 +74,13 @@ def _values(m: Any, sol: Solution) -> tuple[dict[str, float], dict[str, float], 
     for term in reg.terms:
         val = 0.0
         book = np.zeros(n)
-        if term.expr is not None:
-            ul = sol.lp.user_terms[id(term)]
+        key = (term.kind, term.name)
+        ul = sol.lp.streams.get(key)
+        if ul is not None:  # compiled from Pyomo: a user's stream, or an edited one
             val = ul.value(x)
-            if term.by_hour is not None:
-                for t, hl in sol.lp.user_hourly[id(term)].items():
+            by_hour = sol.lp.hourly.get(key)
+            if by_hour is not None:
+                for t, hl in by_hour.items():
                     if isinstance(t, (int, np.integer)) and 0 <= t < n:
                         book[int(t)] += hl.value(x)
                     else:
@@ -120,8 +122,7 @@ def make_results(m: Any, sol: Solution) -> Results:
     cols: dict[str, np.ndarray] = {}
     for fn in reg.reporters:
         cols.update(fn(sol))
-    balance = next((b for b, _ in sol.lp.blocks if b.name == "balance" and b.component is m.balance), None)
-    marginal = sol.dual(m.balance) if balance is not None else None
+    marginal = sol.dual("balance")
     cols["marginal_value_usd_per_mwh"] = marginal if marginal is not None else np.full(n, np.nan)
     cols["profit_usd"] = hourly_profit
     cols.setdefault("hashprice_usd_per_ph_day", np.full(n, np.nan))

@@ -12,6 +12,7 @@ import pyomo.core as pyo
 
 from .errors import DispatchError, InfeasibleError, SolverError
 from .lp import LP, coefficient_ranges, compile_lp
+from .model import _lazy
 
 if TYPE_CHECKING:  # pragma: no cover
     from .results import Results
@@ -67,26 +68,28 @@ class Solution:
     registry: Any = None
 
     def value(self, var: Any) -> np.ndarray:
-        """Values of a registered variable, in registration order. [MW]"""
-        key = id(var)
-        if key not in self.lp.var_start:
-            # a component holding a variable of the model this one was cloned from: same name
-            key = self._by_name().get(var.name, key)
-        s = self.lp.var_start[key]
-        size = self.lp.var_size.get(key)
-        return self.x[s : s + (len(var) if size is None else size)]
-
-    def _by_name(self) -> dict[str, int]:
-        if getattr(self, "_names", None) is None:
-            self._names = {vi.component.name: id(vi.component) for vi in self.registry.vars}
-        return self._names
+        """Values of a registered variable (a component or its name), in registration order. [MW]"""
+        name = var if isinstance(var, str) else var.name
+        if not isinstance(var, str) and id(var) in self.lp.var_start:
+            s, size = self.lp.var_start[id(var)], self.lp.var_size[id(var)]
+        else:
+            # by name: a clone's component, or a solution sent from another process
+            s, size = self.lp.var_names[name]
+        return self.x[s : s + size]
 
     def dual(self, con: Any) -> np.ndarray | None:
-        """Duals of a registered constraint family, in key order; ``None`` if it was edited."""
-        for blk, start in self.lp.blocks:
-            if blk.component is con:
-                return self.duals[start : start + len(blk.keys)]
-        return None
+        """Duals of a registered constraint family (a component or its name), in key order;
+        ``None`` if the family is not in the LP (deactivated or deleted)."""
+        name = con if isinstance(con, str) else con.name
+        where = self.lp.families.get(name)
+        if where is None:
+            return None
+        return self.duals[where[0] : where[0] + where[1]]
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["registry"] = None
+        return state
 
 
 _OK = {"Optimal"}
@@ -297,8 +300,7 @@ def load_into_model(m: Any, solution: Solution) -> None:
     x = solution.x
     for vi in reg.vars:
         s = solution.lp.var_start[id(vi.component)]
-        for d, v in zip(vi.datas, x[s : s + len(vi.datas)].tolist()):
-            d._value = v
+        _lazy.set_values(vi.datas, x[s : s + vi.size].tolist(), vi.lazy)
     n_reg = sum(vi.size for vi in reg.vars)
     for i, v in enumerate(solution.lp.user_cols):
         v.set_value(float(x[n_reg + i]), skip_validation=True)
@@ -381,8 +383,47 @@ def solve(
     if load_solution:
         load_into_model(m, solution)
     res = make_results(m, solution)
+    check_objective(m, res, loaded=load_solution)
     scaling = scaling_warnings(solution.info.highs_warnings)
     res.summary["solver"]["coefficient_ranges"] = {k: list(v) for k, v in ranges.items()}
     res.summary["solver"]["highs_warnings"] = list(solution.info.highs_warnings)
     res.summary["warnings"] = list(res.summary.get("warnings", [])) + numerics + [f"HiGHS: {w}" for w in scaling]
     return res
+
+
+#: Largest relative difference allowed between HiGHS's objective and the model's objective
+#: evaluated at HiGHS's solution. [-]
+OBJECTIVE_CHECK_RTOL = 1e-9
+
+
+def check_objective(m: Any, res: "Results", *, loaded: bool) -> None:
+    """Check that the model's active objective, evaluated at the solution, is HiGHS's objective.
+
+    The registered objective is the sum of the streams (``res.summary``), each evaluated from
+    its Pyomo expression where it is not as registered; any other objective is evaluated by
+    Pyomo (``pyo.value``) when the solution was loaded, else from its compiled form.
+
+    Raises
+    ------
+    SolverError
+        If they differ by more than :data:`OBJECTIVE_CHECK_RTOL` (relative): the model solved
+        would not be the model of record.
+    """
+    sol = res.solution
+    lp = sol.lp
+    ours = sol.objective
+    if not np.isfinite(ours):
+        return
+    if lp.fast_objective:
+        value = sum(res.summary["revenue_usd"].values()) - sum(res.summary["cost_usd"].values())
+    elif loaded:
+        obj = next(m.component_data_objects(pyo.Objective, active=True, descend_into=True))
+        value = float(pyo.value(obj.expr))
+    else:
+        value = lp.objective_linear.value(sol.x)
+    if abs(value - ours) > OBJECTIVE_CHECK_RTOL * max(1.0, abs(value), abs(ours)):
+        raise _solver_error(
+            f"the model's objective at HiGHS's solution is {value:.10g} but HiGHS reports {ours:.10g}: "
+            "the model solved is not the model built; please report this with the edits made",
+            sol.info,
+        )

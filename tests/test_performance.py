@@ -19,7 +19,10 @@ import pytest
 
 import optimiser
 from optimiser.lp import compile_lp
-from optimiser.model.core import LazyExpressionData, LazyRowData, _is_made
+from optimiser.model import _lazy
+from optimiser.model._lazy import LazyExpressionData, LazyRowData
+
+lazy_only = pytest.mark.skipif(not _lazy.LAZY, reason="this Pyomo builds eagerly (optimiser.model._lazy)")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "scenarios" / "example"
@@ -38,16 +41,17 @@ def _yardstick():
     return mod
 
 
+@lazy_only
 def test_nothing_is_made_until_read(scenario):
     """Solving from the arrays makes no Pyomo element; the first read makes them all, and a
     bound changed on one reaches HiGHS."""
     m = optimiser.build(scenario)
-    assert not any(vi.made for vi in m.dispatch.vars)
-    assert not any(_is_made(blk.component) for blk in m.dispatch.rows)
+    assert all(vi.touched() is None for vi in m.dispatch.vars)
+    assert all(blk.touched() is None for blk in m.dispatch.rows)
     base = optimiser.solve(m, load_solution=False)
-    assert not any(vi.made for vi in m.dispatch.vars)
+    assert all(vi.touched() is None for vi in m.dispatch.vars)
     assert len(m.asic.power) == 2 * scenario.hours
-    assert m.dispatch.info(m.asic.power).made
+    assert m.dispatch.info(m.asic.power).touched() is not None
     assert m.asic.power["s21", 7].ub == 150.0 and m.asic.power["s21", 7].lb == 0
     assert base.dispatch["asic_s21_mw"].iloc[7] > 20.0
     m.asic.power["s21", 7].setub(20.0)
@@ -55,6 +59,7 @@ def test_nothing_is_made_until_read(scenario):
     assert res.dispatch["asic_s21_mw"].iloc[7] == pytest.approx(20.0)
 
 
+@lazy_only
 def test_rows_are_built_only_when_read(scenario):
     m = optimiser.build(scenario)
     rows = list(m.balance.values())
@@ -65,7 +70,7 @@ def test_rows_are_built_only_when_read(scenario):
     assert m.balance[3]._lazy is e and not m.balance[3]._edited
     assert m.balance[3].lb == m.balance[3].ub == pytest.approx(250.0)
     assert sum(d._lazy is not None for d in rows) == 1
-    assert all(blk.intact() for blk in m.dispatch.rows)
+    assert all(blk.touched() is None for blk in m.dispatch.rows)
     assert type(m.site_load[0]) is LazyExpressionData
 
 
@@ -91,9 +96,13 @@ def test_edited_row_reaches_the_solver(scenario):
     compiled from Pyomo and the answer obeys the new row."""
     m = optimiser.build(scenario)
     m.balance[5].set_value(m.site_load[5] + m.site.grid_export[5] - m.site.grid_import[5] == 240.0)
-    assert not m.dispatch.rows[-1].intact()
+    keep, other = m.dispatch.rows[-1].touched()
+    assert not keep[5] and keep.sum() == len(keep) - 1 and other[0][1] is m.balance[5]
     lp = compile_lp(m)
-    assert not any(blk.name == "balance" for blk, _ in lp.blocks)
+    # the family stays in the LP from its arrays; only the edited row is compiled from Pyomo, in place
+    start, n = lp.families["balance"]
+    assert n == scenario.hours and [row for _, row in lp.user_rows] == [start + 5]
+    assert lp.row_lo[start + 5] == lp.row_hi[start + 5] == pytest.approx(240.0 - 250.0 + 250.0)
     res = optimiser.solve(m)
     d = res.dispatch.iloc[5]
     assert d["load_mw"] - d["import_mw"] + d["export_mw"] == pytest.approx(240.0, abs=1e-6)
@@ -109,8 +118,13 @@ def test_row_replaced_by_assignment_and_deleted_row(scenario):
     assert abs(load[10] - load[9]) <= 1.0 + 1e-6
     m2 = optimiser.build(scenario)
     del m2.site.ramp[10]
-    assert not m2.dispatch.rows[1].intact()
-    assert compile_lp(m2).shape[0] == compile_lp(optimiser.build(scenario)).shape[0] - 1
+    assert not m2.dispatch.rows[1].touched()[0][9]
+    lp2 = compile_lp(m2)
+    start, _ = lp2.families["site.ramp"]
+    # the deleted row is left free and empty (its place keeps the family's duals aligned)
+    assert lp2.row_lo[start + 9] == -np.inf and lp2.row_hi[start + 9] == np.inf
+    assert lp2.matrix.to_scipy().tocsr()[[start + 9]].nnz == 0
+    assert lp2.shape == compile_lp(optimiser.build(scenario)).shape
 
 
 def test_lp_file_writer_sees_the_rows(scenario, tmp_path):

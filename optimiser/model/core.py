@@ -7,18 +7,16 @@ site's power balance and its named revenue and cost terms. The core then writes 
 (one row an hour) and the objective (the sum of what was registered). Nothing in the core
 knows what an ASIC is.
 
-Each registered constraint and term is kept twice: as Pyomo objects (which a researcher sees,
-edits and extends) and as coefficient arrays (which :mod:`optimiser.lp` hands to HiGHS without
-walking the expressions again, as long as the Pyomo objects were not replaced).
+Building is in two passes: every component's ``build`` (variables, draws, terms), then every
+component's ``link`` (rows that read the draws of all fleets: the ramp, reserve backing, peak
+charges), so the order in which components are listed never changes the model.
 
-The Pyomo side is lazy (docs/performance.md): every row of a registered constraint family is a
-real ``ConstraintData`` (:class:`LazyRowData`) and every registered named expression
-(``m.site_load[t]``, ``m.revenue[name]``, ``m.cost[name]``) a real ``ExpressionData``
-(:class:`LazyExpressionData`), but their expressions are made from the arrays the first time
-anything reads them. Reading, printing, writing an LP file, ``pyo.value``, using them in new
-constraints all work as usual; setting a row's expression marks it edited, and its family is
-then compiled from Pyomo. A model that is only solved never makes the ~400,000 expression
-objects a year would need (five times faster to build, a fifth of the garbage to collect).
+Each registered constraint and term is kept twice: as Pyomo objects (which a researcher sees,
+edits and extends) and as coefficient arrays. The model of record is the Pyomo model:
+:mod:`optimiser.lp` takes a registered family from its arrays only where the Pyomo rows are
+still exactly what was registered, and compiles everything else from Pyomo. The Pyomo side is
+lazy where Pyomo allows it (:mod:`optimiser.model._lazy`, the only module that touches Pyomo
+internals): elements and expressions are made the first time anything reads them.
 """
 
 from __future__ import annotations
@@ -27,21 +25,17 @@ import gc
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import product, repeat
-from operator import attrgetter, eq, is_, itemgetter
+from itertools import product
+from operator import eq, itemgetter
 from typing import Any, Iterator, Literal
-
-from weakref import ref as weakref_ref
 
 import numpy as np
 import pyomo.core as pyo
-from pyomo.core.base.constraint import ConstraintData, IndexedConstraint
-from pyomo.core.base.expression import ExpressionData, IndexedExpression
-from pyomo.core.base.var import IndexedVar
 from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.core.expr.relational_expr import inequality
 
 from ..scenario import Scenario
+from . import _lazy
 
 
 @dataclass
@@ -81,6 +75,7 @@ class VarInfo:
     component: Any
     keys: Sequence
     ub: np.ndarray
+    lazy: bool = True
     _datas: list | None = field(default=None, repr=False)
     _position: dict | None = field(default=None, repr=False)
 
@@ -93,14 +88,17 @@ class VarInfo:
     def datas(self) -> list:
         """The Pyomo ``VarData`` in registration order (makes them if not made yet)."""
         if self._datas is None:
-            data = self.component._data
-            self._datas = [data[k] for k in self.keys]
+            if self.lazy:
+                len(self.component)  # makes the elements
+            self._datas = _lazy.vars_touched(self.component, self.keys, self.lazy)
         return self._datas
 
-    @property
-    def made(self) -> bool:
-        """False until anything reads the Pyomo elements (then users may have changed them)."""
-        return _is_made(self.component)
+    def touched(self) -> list | None:
+        """``None`` while nobody has read the elements (bounds and domain as registered);
+        otherwise the ``VarData`` in registration order."""
+        if self._datas is not None:
+            return self._datas
+        return _lazy.vars_touched(self.component, self.keys, self.lazy)
 
     def position(self, key: Any) -> int:
         """Position of ``key`` in registration order."""
@@ -111,50 +109,12 @@ class VarInfo:
         return self._position[key]
 
 
-class _LazyData:
-    """Mixin for an indexed Pyomo component whose element dict (``_data``) is filled by
-    ``_dispatch_fill(store)`` the first time anything reads it: ``len(m.balance)``,
-    ``m.balance[t]``, iterating, printing, writing, cloning all make the elements first and then
-    behave as usual. Until then the component costs one Python object, not one per element."""
-
-    @property
-    def _data(self) -> dict:
-        d = self.__dict__
-        if d.get("_dispatch_pending"):
-            d["_dispatch_pending"] = False
-            self._dispatch_fill(d["_dispatch_store"])
-        return d["_dispatch_store"]
-
-    @_data.setter
-    def _data(self, value: dict) -> None:
-        self.__dict__["_dispatch_store"] = value
-
-    def is_reference(self) -> bool:
-        return False
-
-    def _dispatch_defer(self, fill: Callable[[dict], None]) -> None:
-        """Make the elements with ``fill(store)`` when first needed."""
-        self.__dict__["_dispatch_fill_fn"] = fill
-        self.__dict__["_dispatch_pending"] = True
-
-    def _dispatch_fill(self, store: dict) -> None:
-        self.__dict__.pop("_dispatch_fill_fn")(store)
-
-
-def _is_made(component: Any) -> bool:
-    return not component.__dict__.get("_dispatch_pending", False)
-
-
-class LazyVar(_LazyData, IndexedVar):
-    """An indexed ``Var`` (non-negative, registered) whose ``VarData`` are made on first use."""
-
-
 @dataclass
 class RowBlock:
-    """A registered family of constraints ``lower <= sum(lins) <= upper``.
+    """A registered family of constraints ``lower <= sum(lins) <= upper``, one row per key.
 
-    Its Pyomo rows (:class:`LazyRowData`) make their expressions on first use: a model that is
-    only solved never builds them, and one a user inspects or edits builds only what is touched.
+    Its Pyomo rows make their expressions from the arrays on first use; :meth:`touched` tells
+    which rows are still as registered.
     """
 
     name: str
@@ -165,31 +125,18 @@ class RowBlock:
     upper: np.ndarray
     family: str
     registry: Any = field(default=None, repr=False)
+    token: Any = field(default=None, repr=False)
     _rows: "_Rows | None" = field(default=None, repr=False)
-    _position: dict | None = field(default=None, repr=False)
 
-    def intact(self) -> bool:
-        """True when no row was edited, added, removed or deactivated since the build."""
-        comp = self.component
-        if not comp.active:
-            return False
-        if not _is_made(comp):
-            return True
-        rows = list(comp._data.values())
-        return (
-            len(rows) == len(self.keys)
-            and all(map(is_, map(type, rows), repeat(LazyRowData)))
-            and not any(map(_EDITED, rows))
-            and all(map(_ACTIVE, rows))
-        )
+    def touched(self) -> tuple[np.ndarray, list] | None:
+        """``None`` when every row is as registered, active and present; otherwise
+        ``(keep, other)``: see :func:`optimiser.model._lazy.rows_touched`."""
+        return _lazy.rows_touched(self.component, self.keys, self.token)
 
-    def expression(self, key: Any) -> Any:
-        """The Pyomo relational expression of the row ``key`` (built from the arrays)."""
-        if self._position is None:
-            self._position = {k: i for i, k in enumerate(self.keys)}
+    def expression(self, i: int) -> Any:
+        """The relational expression of the row at position ``i``, made from the arrays."""
         if self._rows is None:
             self._rows = _Rows(self.registry, len(self.keys), self.lins)
-        i = self._position[key]
         e = self._rows.expression(i)
         lo, up = float(self.lower[i]), float(self.upper[i])
         if lo == up:
@@ -222,104 +169,6 @@ class _Rows:
     def expression(self, i: int) -> Any:
         a, b = self.bounds[i], self.bounds[i + 1]
         return LinearExpression(constant=0.0, linear_coefs=self.coefs[a:b], linear_vars=self.vars[a:b])
-
-
-class LazyRowData(ConstraintData):
-    """A row of a registered constraint family: Pyomo's ``ConstraintData`` whose expression is
-    made from the registered arrays the first time anything reads it.
-
-    Anything that sets the expression (``set_value``, ``m.balance[t] = ...``) marks the row
-    edited; :func:`optimiser.lp.compile_lp` then compiles the family from its Pyomo expressions.
-    """
-
-    __slots__ = ("_lazy", "_edited")
-
-    def __init__(self, expr: Any = None, component: Any = None):
-        self._component = weakref_ref(component) if component is not None else None
-        self._active = True
-        self._lazy = None
-        self._edited = True
-        if expr is not None:
-            self.set_value(expr)
-
-    @property  # type: ignore[override]
-    def _expr(self) -> Any:
-        e = self._lazy
-        if e is None and not self._edited:
-            e = self._lazy = self.parent_component()._dispatch_rows.expression(self._index)
-        return e
-
-    @_expr.setter
-    def _expr(self, value: Any) -> None:
-        self._lazy = value
-        self._edited = True
-
-
-_EDITED, _ACTIVE = attrgetter("_edited"), attrgetter("_active")
-
-
-class LazyRows(_LazyData, IndexedConstraint):
-    """An indexed ``Constraint`` holding :class:`LazyRowData` rows (see :class:`RowBlock`)."""
-
-    _ComponentDataClass = LazyRowData
-    _dispatch_rows: RowBlock | None = None
-
-
-class LazyExpressionData(ExpressionData):
-    """Pyomo's ``ExpressionData`` whose expression is made on first use by its component's
-    ``_dispatch_make(index)``; setting it (``set_value``) replaces it as usual."""
-
-    __slots__ = ("_lazy",)
-
-    def __init__(self, expr: Any = None, component: Any = None):
-        self._lazy = (expr,)
-        self._component = weakref_ref(component) if component is not None else None
-        self._index = None
-
-    @property  # type: ignore[override]
-    def _args_(self) -> tuple:
-        a = self._lazy
-        if a is None:
-            a = self._lazy = (self.parent_component()._dispatch_make(self._index),)
-        return a
-
-    @_args_.setter
-    def _args_(self, value: tuple) -> None:
-        self._lazy = value
-
-
-class LazyExpressions(_LazyData, IndexedExpression):
-    """An indexed ``Expression`` whose registered entries are made on first use."""
-
-    _ComponentDataClass = LazyExpressionData
-    _dispatch_make: Callable[[Any], Any] | None = None
-
-    def construct(self, data: Any = None) -> None:
-        """Construct empty: entries come from :meth:`add_lazy` or a user's assignment (Pyomo's own
-        construction would first make an entry holding ``None`` for every index)."""
-        if self._constructed:
-            return
-        self._constructed = True
-        if self._anonymous_sets is not None:
-            for s in self._anonymous_sets:
-                s.construct()
-
-    def add_lazy(self, keys: Sequence) -> None:
-        """Add entries for ``keys`` (already in the index set), made with their expressions
-        only when first read."""
-        keys = keys if isinstance(keys, (range, ProductKeys)) else list(keys)
-
-        def fill(data: dict) -> None:
-            ref = weakref_ref(self)
-            new = LazyExpressionData.__new__
-            for k in keys:
-                d = new(LazyExpressionData)
-                d._component = ref
-                d._index = k
-                d._lazy = None
-                data[k] = d
-
-        self._dispatch_defer(fill)
 
 
 @dataclass
@@ -468,11 +317,14 @@ class Registry:
         The scenario the model was built from.
     n
         Number of hours.
+    lazy
+        Whether registered components are made on first use (:data:`optimiser.model._lazy.LAZY`).
     """
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, lazy: bool | None = None):
         self.scenario = scenario
         self.n = scenario.hours
+        self.lazy = _lazy.LAZY if lazy is None else bool(lazy and _lazy.LAZY)
         self.vars: list[VarInfo] = []
         self.rows: list[RowBlock] = []
         self.terms: list[Term] = []
@@ -480,45 +332,51 @@ class Registry:
         self.balance_lins: list[Lin] = []
         self.supply = np.zeros(self.n)
         self.reporters: list[Callable[[Any], dict[str, np.ndarray]]] = []
-        self.objective_expr: Any = None
         self.components: list[Any] = []
+        self.objective_component: Any = None
+        self.objective_expr: Any = None
+        self.objective_parts: list[tuple[Term, Any]] = []
+        self.stream_tokens: dict[str, Any] = {}
+        self._var_ids: dict[int, VarInfo] = {}
+        self._row_ids: dict[int, RowBlock] = {}
 
     # -- variables ------------------------------------------------------------------------
     def add_var(
         self, block: Any, name: str, keys: Sequence, ub: np.ndarray | float | None, doc: str = ""
     ) -> Any:
-        """Add a non-negative variable indexed by ``keys`` with upper bounds ``ub``. [MW]"""
+        """Add a non-negative variable ``block.<name>`` indexed by ``keys`` with upper bounds
+        ``ub`` (``None``: unbounded). [MW]"""
         index, keys = _index_set(block, keys)
-        var = LazyVar(index, domain=pyo.NonNegativeReals, dense=False, doc=doc)
-        block.add_component(name, var)
         n = len(keys)
         ub_arr = np.full(n, np.inf) if ub is None else np.broadcast_to(np.asarray(ub, dtype=float), (n,)).copy()
-
-        def fill(data: dict) -> None:
-            # Pyomo's own dense construction, without iterating a Pyomo Set: the first element is
-            # made (and validated) by Pyomo, the others are copies of it (VarData.copy).
-            if not n:
-                return
-            ubs = [None] * n if ub is None else ub_arr.tolist()
-            it, ub_it = iter(keys), iter(ubs)
-            first = var._getitem_when_not_present(next(it))
-            first._ub = next(ub_it)
-            copy = type(first).copy
-            for k, u in zip(it, ub_it):
-                d = copy(first)
-                d._index = k
-                d._ub = u
-                data[k] = d
-
-        var._dispatch_defer(fill)
-        self.vars.append(VarInfo(var, keys, ub_arr))
+        var = _lazy.make_var(block, name, index, keys, None if ub is None else ub_arr, doc, self.lazy)
+        vi = VarInfo(var, keys, ub_arr, self.lazy)
+        self.vars.append(vi)
+        self._var_ids[id(var)] = vi
         return var
 
     def info(self, var: Any) -> VarInfo:
-        for v in self.vars:
-            if v.component is var:
-                return v
-        raise KeyError(f"{var.name} was not registered")
+        """The registration of a variable component."""
+        vi = self.registered(var)
+        if vi is None:
+            raise KeyError(f"{var.name} was not registered")
+        return vi
+
+    def registered(self, var: Any) -> VarInfo | None:
+        """The registration of a variable component, or ``None``."""
+        vi = self._var_ids.get(id(var))
+        if vi is None or vi.component is not var:  # a clone's registry: ids changed
+            self._var_ids = {id(v.component): v for v in self.vars}
+            vi = self._var_ids.get(id(var))
+        return vi
+
+    def family(self, con: Any) -> RowBlock | None:
+        """The registered family of a constraint component, or ``None``."""
+        blk = self._row_ids.get(id(con))
+        if blk is None or blk.component is not con:
+            self._row_ids = {id(b.component): b for b in self.rows}
+            blk = self._row_ids.get(id(con))
+        return blk
 
     # -- constraints ----------------------------------------------------------------------
     def add_rows(
@@ -534,9 +392,8 @@ class Registry:
     ) -> Any:
         """Add ``lower <= sum(lins) <= upper``, one row per key (``None``: no bound).
 
-        The rows are Pyomo ``ConstraintData`` whose expressions are made on first use
-        (:class:`LazyRowData`): reading or editing ``m.balance[t]`` works as for any Pyomo
-        constraint, and a model that is only solved never pays for the expressions.
+        The rows are ordinary Pyomo ``ConstraintData``: reading or editing ``m.balance[t]``
+        works as for any Pyomo constraint (and what is edited is what is solved).
         """
         index, keys = _index_set(block, keys)
         if isinstance(keys, ProductKeys):
@@ -545,26 +402,11 @@ class Registry:
         n = len(keys)
         lo = np.full(n, -np.inf) if lower is None else np.broadcast_to(np.asarray(lower, float), (n,)).copy()
         up = np.full(n, np.inf) if upper is None else np.broadcast_to(np.asarray(upper, float), (n,)).copy()
-        con = LazyRows(index, doc=doc)
-        block.add_component(name, con)
-        blk = RowBlock(name, con, keys, list(lins), lo, up, family, registry=self)
-        con._dispatch_rows = blk
-
-        def fill(data: dict) -> None:
-            ref = weakref_ref(con)
-            new = LazyRowData.__new__
-            for k in keys:
-                d = new(LazyRowData)
-                d._component = ref
-                d._active = True
-                d._index = k
-                d._lazy = None
-                d._edited = False
-                data[k] = d
-
-        con._dispatch_defer(fill)
+        blk = RowBlock(name, None, keys, list(lins), lo, up, family, registry=self)
+        blk.component, blk.token = _lazy.make_rows(block, name, index, keys, blk.expression, doc, self.lazy)
         self.rows.append(blk)
-        return con
+        self._row_ids[id(blk.component)] = blk
+        return blk.component
 
     # -- the balance and the objective ------------------------------------------------------
     def add_load(self, kind: str, fleet: str, lin: Lin) -> None:
@@ -623,16 +465,24 @@ def term_expression(reg: Registry, term: Term) -> Any:
 
 
 def write_objective(m: Any) -> None:
-    """(Re)write ``m.objective`` as the sum of the registered streams."""
+    """(Re)write ``m.objective`` as the sum of the registered streams.
+
+    A model whose objective a user replaced or edited keeps the user's objective.
+    """
     reg: Registry = m.dispatch
-    rev = [m.revenue[t.name] for t in reg.terms if t.kind == "revenue"]
-    cost = [m.cost[t.name] for t in reg.terms if t.kind == "cost"]
-    expr = sum(rev) - sum(cost)
-    if hasattr(m, "objective"):
-        m.objective.expr = expr
-    else:
+    parts = [(t, (m.revenue if t.kind == "revenue" else m.cost)[t.name]) for t in reg.terms]
+    expr = sum(d for t, d in parts if t.kind == "revenue") - sum(d for t, d in parts if t.kind == "cost")
+    obj = getattr(m, "objective", None)
+    if obj is None:
         m.objective = pyo.Objective(expr=expr, sense=pyo.maximize)
+    elif obj is reg.objective_component and obj.expr is reg.objective_expr:
+        obj.expr = expr
+    else:
+        reg.objective_parts = parts  # the streams are still reported; the user's objective stays
+        return
+    reg.objective_component = m.objective
     reg.objective_expr = m.objective.expr
+    reg.objective_parts = parts
 
 
 @contextmanager
@@ -647,7 +497,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def build(scenario: Scenario, components: Sequence[Any] | None = None) -> pyo.ConcreteModel:
+def build(scenario: Scenario, components: Sequence[Any] | None = None, *, lazy: bool | None = None) -> pyo.ConcreteModel:
     """Build the Pyomo model of a scenario (no solve).
 
     Parameters
@@ -655,27 +505,35 @@ def build(scenario: Scenario, components: Sequence[Any] | None = None) -> pyo.Co
     scenario
         A loaded scenario (:func:`optimiser.load_scenario`).
     components
-        The components to build, in order; default :func:`optimiser.model.default_components`.
+        The components to build; default :func:`optimiser.model.default_components`. Their
+        order does not matter: every ``build`` runs before any ``link``.
+    lazy
+        Make registered Pyomo elements on first use (default, where this Pyomo allows it) or
+        all at once (``False``: Pyomo's public API only; slower, the same model).
 
     Returns
     -------
     pyomo.environ.ConcreteModel
         With ``m.T`` (hours 0..n-1), one block per component (``m.asic``, ``m.gpu``, ``m.site``,
-        ...), ``m.site_load[t]``, ``m.balance[t]``, the stream expressions ``m.revenue[name]`` / ``m.cost[name]``,
-        ``m.objective`` (maximised, dollars) and the registry ``m.dispatch``. Add variables,
-        constraints and terms (:func:`optimiser.add_revenue`) before :func:`optimiser.solve`.
+        ...), ``m.site_load[t]``, ``m.balance[t]``, the stream expressions ``m.revenue[name]`` /
+        ``m.cost[name]``, ``m.objective`` (maximised, dollars) and the registry ``m.dispatch``.
+        Edit it with Pyomo's API or :func:`optimiser.add_revenue` before :func:`optimiser.solve`.
     """
     from . import default_components
 
     comps = list(default_components(scenario) if components is None else components)
     with gc_paused():
         m = pyo.ConcreteModel(name=scenario.config.name)
-        reg = Registry(scenario)
+        reg = Registry(scenario, lazy)
         m.dispatch = reg
         m.T = pyo.RangeSet(0, reg.n - 1, doc="Hours of the horizon (0 = first hour)")
         for comp in comps:
             comp.build(m, reg)
             reg.components.append(comp)
+        for comp in comps:
+            link = getattr(comp, "link", None)
+            if link is not None:
+                link(m, reg)
         hours = np.arange(reg.n)
         load_lins = reg.load_lins()
         load_rows: list[_Rows] = []
@@ -685,19 +543,16 @@ def build(scenario: Scenario, components: Sequence[Any] | None = None) -> pyo.Co
                 load_rows.append(_Rows(reg, reg.n, load_lins))
             return load_rows[0].expression(int(t))
 
-        m.site_load = LazyExpressions(m.T, doc="Site load at the meter [MW]")
-        m.site_load._dispatch_make = site_load
-        m.site_load.add_lazy(range(reg.n))
+        _lazy.make_expressions(m, "site_load", m.T, range(reg.n), site_load, "Site load at the meter [MW]", reg.lazy)
         reg.add_rows(
             m, "balance", hours, load_lins + reg.balance_lins, reg.supply, reg.supply, family="balance",
             doc="load + export - import = PPA volume, each hour [MW]",
         )
         for kind in ("revenue", "cost"):
             named = {t.name: t for t in reg.terms if t.kind == kind}
-            comp = LazyExpressions(pyo.Any, doc=f"{kind.capitalize()} streams [$]")
-            comp._dispatch_make = lambda name, named=named: term_expression(reg, named[name])
-            m.add_component(kind, comp)
-            comp.add_lazy(list(named))
+            _comp, reg.stream_tokens[kind] = _lazy.make_expressions(
+                m, kind, pyo.Any, list(named), lambda name, named=named: term_expression(reg, named[name]),
+                f"{kind.capitalize()} streams [$]", reg.lazy)
         write_objective(m)
     return m
 
@@ -715,8 +570,9 @@ def add_term(m: Any, name: str, expr: Any, kind: Literal["revenue", "cost"]) -> 
     if isinstance(expr, dict):
         by_hour = dict(expr)
         expr = sum(by_hour.values())
-    reg.terms.append(Term(name, kind, expr=expr, by_hour=by_hour))
-    (m.revenue if kind == "revenue" else m.cost)[name] = expr
+    comp = m.revenue if kind == "revenue" else m.cost
+    comp[name] = expr
+    reg.terms.append(Term(name, kind, expr=comp[name].expr, by_hour=by_hour))
     write_objective(m)
 
 

@@ -22,6 +22,10 @@ class Reserves:
     name = "reserves"
 
     def build(self, m: Any, reg: Registry) -> None:
+        """Nothing before every fleet has registered its draw: see :meth:`link`."""
+
+    def link(self, m: Any, reg: Registry) -> None:
+        """Offers, their revenue and the backing rows (they read every fleet's draw)."""
         sc = reg.scenario
         products = sc.config.reserve
         n = reg.n

@@ -38,16 +38,6 @@ class Site:
             reg.add_term("energy_adder", "cost", [Lin(imp, hours, cfg.site.energy_adder_usd_per_mwh, hours)])
         if cfg.ppa is not None:
             reg.add_term("ppa", "cost", hourly_constant=cfg.ppa.volume_mw * cfg.ppa.price_usd_per_mwh)
-        ramp = cfg.site.ramp_mw_per_h
-        if ramp is not None and n > 1:
-            lins = []
-            for lin in reg.load_lins():
-                later = lin.row >= 1
-                earlier = lin.row <= n - 2
-                lins.append(Lin(lin.var, lin.pos[later], lin.coef[later], lin.row[later] - 1))
-                lins.append(Lin(lin.var, lin.pos[earlier], -lin.coef[earlier], lin.row[earlier]))
-            reg.add_rows(m.site, "ramp", range(1, n), lins, -ramp, ramp, family="ramp",
-                         doc="-ramp <= load[t] - load[t-1] <= ramp [MW]")
 
         def report(sol: Any) -> dict[str, np.ndarray]:
             net = sol.value(imp) - sol.value(exp)
@@ -62,3 +52,17 @@ class Site:
             }
 
         reg.add_reporter(report)
+
+    def link(self, m: Any, reg: Registry) -> None:
+        """The ramp rows: they read the draws of every fleet, so they come after all builds."""
+        n = reg.n
+        ramp = reg.scenario.config.site.ramp_mw_per_h
+        if ramp is not None and n > 1:
+            lins = []
+            for lin in reg.load_lins():
+                later = lin.row >= 1
+                earlier = lin.row <= n - 2
+                lins.append(Lin(lin.var, lin.pos[later], lin.coef[later], lin.row[later] - 1))
+                lins.append(Lin(lin.var, lin.pos[earlier], -lin.coef[earlier], lin.row[earlier]))
+            reg.add_rows(m.site, "ramp", range(1, n), lins, -ramp, ramp, family="ramp",
+                         doc="-ramp <= load[t] - load[t-1] <= ramp [MW]")

@@ -20,6 +20,9 @@ class DemandCharge:
     name = "demand_charge"
 
     def build(self, m: Any, reg: Registry) -> None:
+        """Nothing before the site has made its import: see :meth:`link`."""
+
+    def link(self, m: Any, reg: Registry) -> None:
         sc = reg.scenario
         n = reg.n
         hours = np.arange(n)
@@ -52,6 +55,9 @@ class CoincidentPeak:
     name = "coincident_peak"
 
     def build(self, m: Any, reg: Registry) -> None:
+        """Nothing before the site has made its import: see :meth:`link`."""
+
+    def link(self, m: Any, reg: Registry) -> None:
         sc = reg.scenario
         cp = sc.config.coincident_peak
         stamps = [parse_timestamp(s) for s in cp.intervals]
