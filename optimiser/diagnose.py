@@ -119,18 +119,14 @@ def describe_row(m: Any, info: RowInfo | None, row: int) -> str:
         return f"row {row}"
     f, k = info.family, info.key
     ref = f"{info.name}[{_key_text(m, f, k)}]" if k is not None else info.name
-    if f == "sla" and isinstance(k, tuple) and len(k) == 2:
-        return f"the SLA of GPU fleet '{k[0]}' in billing period {k[1]} ({ref})"
-    if f == "ramp" and isinstance(k, (int, np.integer)):
-        ramp = m.dispatch.scenario.config.site.ramp_mw_per_h
-        return (f"the ramp limit of {ramp:g} MW/h between {_hour_text(m, int(k) - 1)} and "
-                f"{_hour_text(m, int(k))} ({ref})")
+    reg = m.dispatch
+    for comp in reg.components:  # each component words its own rows
+        describe = getattr(comp, "describe", None)
+        text = describe(reg, f, k, ref, lambda t: _hour_text(m, t)) if describe is not None else None
+        if text is not None:
+            return text
     if f == "balance" and isinstance(k, (int, np.integer)):
         return f"the power balance at {_hour_text(m, int(k))} ({ref})"
-    if f == "reserve":
-        return f"reserve backing ({ref})"
-    if f == "peak":
-        return f"the demand-charge peak ({ref})"
     if f == "user":
         return f"the added constraint '{info.name}'"
     return f"{f} ({ref})"

@@ -17,6 +17,9 @@ import pandas as pd
 from .model.core import Registry
 from .solve import Solution
 
+#: The last columns of ``dispatch.csv`` (contract section 4), after every component's own.
+METER_COLUMNS = ("load_mw", "import_mw", "export_mw", "marginal_value_usd_per_mwh", "profit_usd")
+
 #: Tolerance below which a value is written as 0 (solver noise). [MW]
 ZERO_TOL = 1e-7
 
@@ -126,13 +129,9 @@ def make_results(m: Any, sol: Solution) -> Results:
     cols["marginal_value_usd_per_mwh"] = marginal if marginal is not None else np.full(n, np.nan)
     cols["profit_usd"] = hourly_profit
     cols.setdefault("hashprice_usd_per_ph_day", np.full(n, np.nan))
-    order = ["price_usd_per_mwh", "hashprice_usd_per_ph_day"]
-    order += [c for c in cols if c.startswith("asic_")]
-    order += [c for c in cols if c.startswith("gpu_")]
-    order += [c for c in cols if c.startswith("flex_")]
-    order += [c for c in cols if c.startswith("reserve_")]
-    order += ["load_mw", "import_mw", "export_mw", "marginal_value_usd_per_mwh", "profit_usd"]
-    order += [c for c in cols if c not in order]
+    # the contract's order: prices, then each component's columns as it reports them, then the meter
+    first, last = ["price_usd_per_mwh", "hashprice_usd_per_ph_day"], list(METER_COLUMNS)
+    order = first + [c for c in cols if c not in first and c not in last] + last
     frame = pd.DataFrame({c: cols[c] for c in order}, index=sc.timestamps)
     mw = [c for c in frame.columns if c.endswith("_mw")]
     vals = frame[mw].to_numpy(copy=True)
@@ -140,28 +139,12 @@ def make_results(m: Any, sol: Solution) -> Results:
     frame[mw] = vals
 
     energy: dict[str, float] = {}
-    for c in mw:
-        if c.startswith(("asic_", "flex_")) or c in ("load_mw", "import_mw", "export_mw"):
-            energy[c.removesuffix("_mw")] = float(frame[c].sum())
-        elif c.startswith("gpu_") and not c.endswith("_shortfall_mw"):
-            energy[c.removesuffix("_mw")] = float(frame[c].sum())
-    energy["ppa"] = float(sc.config.ppa_mw * n)
-
-    availability: dict[str, float] = {}
-    by_period: dict[str, dict[str, float]] = {}
-    from .model.fleets import billing_periods
-
-    local = sc.local_timestamps()
-    for g in sc.config.gpu:
-        firm = frame[f"gpu_{g.name}_firm_mw"].to_numpy()
-        availability[g.name] = float(firm.sum() / (g.contract_mw * n)) if g.contract_mw > 0 else 1.0
-        labels, per = billing_periods(local, g.billing_period)
-        delivered = np.bincount(per, weights=firm, minlength=len(labels))
-        hours = np.bincount(per, minlength=len(labels))
-        by_period[g.name] = {
-            lab: float(d / (g.contract_mw * h)) if g.contract_mw > 0 else 1.0
-            for lab, d, h in zip(labels, delivered, hours)
-        }
+    extra: dict[str, Any] = {"gpu_availability": {}, "gpu_availability_by_period": {}}
+    for comp in reg.components:  # each component reports its own uses and summary entries
+        if hasattr(comp, "energy"):
+            energy.update(comp.energy(reg, frame))
+        if hasattr(comp, "summary"):
+            extra.update(comp.summary(reg, frame))
 
     info = sol.info
     summary: dict[str, Any] = {
@@ -171,8 +154,7 @@ def make_results(m: Any, sol: Solution) -> Results:
         "cost_usd": cost,
         "profit_not_in_hours_usd": unbooked,
         "energy_mwh": energy,
-        "gpu_availability": availability,
-        "gpu_availability_by_period": by_period,
+        **extra,
         "hours": n,
         "start": sc.timestamps[0].strftime("%Y-%m-%dT%H:%M:%SZ"),
         "end": (sc.timestamps[-1] + pd.Timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -11,11 +11,32 @@ from .fleets import AsicFleets, FlexLoads, GpuFleets
 from .reserves import Reserves
 from .site import Site
 from .tariffs import CoincidentPeak, DemandCharge
+from .window import State, Window
 
 __all__ = [
     "AsicFleets", "CoincidentPeak", "DemandCharge", "FlexLoads", "GpuFleets", "Lin", "Registry",
-    "Reserves", "Site", "Term", "add_cost", "add_revenue", "build", "default_components", "write_objective",
+    "Reserves", "Site", "State", "Term", "Window", "add_cost", "add_revenue", "build", "default_components",
+    "state_after", "write_objective",
 ]
+
+
+def state_after(m: Any, res: Any) -> State:
+    """The state a window hands to the next: each component's part (``handover``) of the
+    solution ``res`` of model ``m``, over the state ``m`` started from.
+
+    Examples
+    --------
+    >>> w1 = Window(sc, 0, 24)
+    >>> m1 = build(w1); r1 = optimiser.solve(m1)
+    >>> m2 = build(Window(sc, 24, 48, state_after(m1, r1)))
+    """
+    reg = m.dispatch
+    parts: dict[str, Any] = {}
+    for comp in reg.components:
+        handover = getattr(comp, "handover", None)
+        if handover is not None:
+            parts.update(handover(reg, res))
+    return reg.window.state.merged(**parts)
 
 
 def default_components(scenario: Scenario) -> list[Any]:

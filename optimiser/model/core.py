@@ -36,6 +36,7 @@ from pyomo.core.expr.relational_expr import inequality
 
 from ..scenario import Scenario
 from . import _lazy
+from .window import Window, as_window
 
 
 @dataclass
@@ -313,17 +314,20 @@ class Registry:
 
     Attributes
     ----------
+    window
+        The hours the model covers and the state before them (:class:`~optimiser.model.window.Window`).
     scenario
-        The scenario the model was built from.
+        The same window (it reads like a scenario restricted to its hours): what components read.
     n
         Number of hours.
     lazy
         Whether registered components are made on first use (:data:`optimiser.model._lazy.LAZY`).
     """
 
-    def __init__(self, scenario: Scenario, lazy: bool | None = None):
-        self.scenario = scenario
-        self.n = scenario.hours
+    def __init__(self, scenario: Scenario | Window, lazy: bool | None = None):
+        self.window = as_window(scenario)
+        self.scenario = self.window
+        self.n = self.window.hours
         self.lazy = _lazy.LAZY if lazy is None else bool(lazy and _lazy.LAZY)
         self.vars: list[VarInfo] = []
         self.rows: list[RowBlock] = []
@@ -497,13 +501,15 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def build(scenario: Scenario, components: Sequence[Any] | None = None, *, lazy: bool | None = None) -> pyo.ConcreteModel:
-    """Build the Pyomo model of a scenario (no solve).
+def build(scenario: Scenario | Window, components: Sequence[Any] | None = None, *,
+          lazy: bool | None = None) -> pyo.ConcreteModel:
+    """Build the Pyomo model of a scenario, or of a window of its hours (no solve).
 
     Parameters
     ----------
     scenario
-        A loaded scenario (:func:`optimiser.load_scenario`).
+        A loaded scenario (:func:`optimiser.load_scenario`), or a
+        :class:`~optimiser.model.window.Window`: some of its hours and the state before them.
     components
         The components to build; default :func:`optimiser.model.default_components`. Their
         order does not matter: every ``build`` runs before any ``link``.
@@ -521,10 +527,10 @@ def build(scenario: Scenario, components: Sequence[Any] | None = None, *, lazy: 
     """
     from . import default_components
 
-    comps = list(default_components(scenario) if components is None else components)
+    comps = list(default_components(as_window(scenario).scenario) if components is None else components)
     with gc_paused():
-        m = pyo.ConcreteModel(name=scenario.config.name)
         reg = Registry(scenario, lazy)
+        m = pyo.ConcreteModel(name=reg.window.config.name)
         m.dispatch = reg
         m.T = pyo.RangeSet(0, reg.n - 1, doc="Hours of the horizon (0 = first hour)")
         for comp in comps:

@@ -58,6 +58,11 @@ class AsicFleets:
 
         reg.add_reporter(report)
 
+    @staticmethod
+    def energy(reg: Registry, frame: Any) -> dict[str, float]:
+        """Energy by use: each fleet's IT energy. [MWh]"""
+        return {f"asic_{f.name}": float(frame[f"asic_{f.name}_mw"].sum()) for f in reg.window.config.asic}
+
 
 class GpuFleets:
     """GPU tenants: ``m.gpu.firm[g, t]`` (up to the contract) and ``m.gpu.spot[g, t]`` (above it).
@@ -83,7 +88,7 @@ class GpuFleets:
                            np.repeat([g.capacity_mw - g.contract_mw for g in fleets], n),
                            doc="IT power above contract, sold at the spot price [MW]")
         hours = np.arange(n)
-        local = sc.local_timestamps()
+        used = reg.window.state.sla_shortfall_mwh
         sla_keys, sla_lins, sla_rhs = [], [], []
         for i, g in enumerate(fleets):
             pos = i * n + hours
@@ -100,16 +105,20 @@ class GpuFleets:
             if g.om_usd_per_mwh:
                 reg.add_term(f"gpu_{g.name}_om", "cost", [Lin(firm, pos, g.om_usd_per_mwh, hours),
                                                         Lin(spot, pos, g.om_usd_per_mwh, hours)])
-            labels, period_of_hour = billing_periods(local, g.billing_period)
             if g.availability > 0 and g.contract_mw > 0:
+                # the period's downtime budget, (1 - availability) x contract x its hours in the
+                # whole horizon, less what earlier windows used; the window's firm energy must
+                # cover the rest of its own hours' contract
+                labels, period_of_hour, total = reg.window.periods(g.billing_period)
                 counts = np.bincount(period_of_hour, minlength=len(labels))
+                spent = np.array([used.get((g.name, lab), 0.0) for lab in labels])
                 row0 = len(sla_keys)
                 sla_keys += [(g.name, lab) for lab in labels]
-                sla_rhs += list(g.availability * g.contract_mw * counts)
+                sla_rhs += list(g.availability * g.contract_mw * total - g.contract_mw * (total - counts) + spent)
                 sla_lins.append(Lin(firm, pos, 1.0, row0 + period_of_hour))
         if sla_keys:
             reg.add_rows(m.gpu, "sla", sla_keys, sla_lins, np.array(sla_rhs), None, family="sla",
-                         doc="Delivered firm energy >= availability x contract x hours, per billing period [MWh]")
+                         doc="Firm energy >= contract x hours less the period's remaining downtime budget [MWh]")
 
         def report(sol: Any) -> dict[str, np.ndarray]:
             xf = sol.value(firm).reshape(len(fleets), n)
@@ -122,6 +131,47 @@ class GpuFleets:
             return cols
 
         reg.add_reporter(report)
+
+    @staticmethod
+    def handover(reg: Registry, res: Any) -> dict[str, Any]:
+        """The state the next window inherits: firm energy short of contract so far, by
+        ``(fleet, billing period)``. [MWh]"""
+        out = dict(reg.window.state.sla_shortfall_mwh)
+        for g in reg.window.config.gpu:
+            labels, per, _ = reg.window.periods(g.billing_period)
+            short = np.bincount(per, weights=res.dispatch[f"gpu_{g.name}_shortfall_mw"].to_numpy(), minlength=len(labels))
+            for lab, v in zip(labels, short):
+                out[(g.name, lab)] = out.get((g.name, lab), 0.0) + float(v)
+        return {"sla_shortfall_mwh": out}
+
+    @staticmethod
+    def energy(reg: Registry, frame: Any) -> dict[str, float]:
+        """Energy by use: each fleet's firm and spot IT energy. [MWh]"""
+        return {f"gpu_{g.name}_{part}": float(frame[f"gpu_{g.name}_{part}_mw"].sum())
+                for g in reg.window.config.gpu for part in ("firm", "spot")}
+
+    @staticmethod
+    def summary(reg: Registry, frame: Any) -> dict[str, Any]:
+        """Availability achieved over the window and by billing period, by fleet. [-]"""
+        availability: dict[str, float] = {}
+        by_period: dict[str, dict[str, float]] = {}
+        n = len(frame)
+        for g in reg.window.config.gpu:
+            firm = frame[f"gpu_{g.name}_firm_mw"].to_numpy()
+            availability[g.name] = float(firm.sum() / (g.contract_mw * n)) if g.contract_mw > 0 else 1.0
+            labels, per, _ = reg.window.periods(g.billing_period)
+            delivered = np.bincount(per, weights=firm, minlength=len(labels))
+            hours = np.bincount(per, minlength=len(labels))
+            by_period[g.name] = {lab: float(d / (g.contract_mw * h)) if g.contract_mw > 0 else 1.0
+                                 for lab, d, h in zip(labels, delivered, hours)}
+        return {"gpu_availability": availability, "gpu_availability_by_period": by_period}
+
+    @staticmethod
+    def describe(reg: Registry, family: str, key: Any, ref: str, hour_text: Any) -> str | None:
+        """A row of this component in words, for infeasibility messages."""
+        if family == "sla" and isinstance(key, tuple) and len(key) == 2:
+            return f"the SLA of GPU fleet '{key[0]}' in billing period {key[1]} ({ref})"
+        return None
 
 
 def billing_periods(local: Any, period: str) -> tuple[list[str], np.ndarray]:
@@ -172,3 +222,8 @@ class FlexLoads:
             return {f"flex_{f.name}_mw": x[i] for i, f in enumerate(fleets)}
 
         reg.add_reporter(report)
+
+    @staticmethod
+    def energy(reg: Registry, frame: Any) -> dict[str, float]:
+        """Energy by use: each load's IT energy. [MWh]"""
+        return {f"flex_{f.name}": float(frame[f"flex_{f.name}_mw"].sum()) for f in reg.window.config.flex}

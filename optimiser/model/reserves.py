@@ -56,3 +56,8 @@ class Reserves:
             return {f"reserve_{a}_mw": x[i] for i, a in enumerate(names)}
 
         reg.add_reporter(report)
+
+    @staticmethod
+    def describe(reg: Registry, family: str, key: Any, ref: str, hour_text: Any) -> str | None:
+        """A row of this component in words, for infeasibility messages."""
+        return f"reserve backing ({ref})" if family == "reserve" else None

@@ -9,7 +9,6 @@ import pyomo.core as pyo
 
 from ..scenario import parse_timestamp
 from .core import Lin, Registry
-from .fleets import billing_periods
 
 
 class DemandCharge:
@@ -26,7 +25,7 @@ class DemandCharge:
         sc = reg.scenario
         n = reg.n
         hours = np.arange(n)
-        labels, month = billing_periods(sc.local_timestamps(), "month")
+        labels, month, _ = reg.window.periods("month")
         imp = m.site.grid_import
         m.demand_charge = pyo.Block(doc="Monthly demand charge")
         peak = reg.add_var(m.demand_charge, "peak", labels, sc.config.site.import_mw,
@@ -44,7 +43,33 @@ class DemandCharge:
                 book[j] = hrs[np.argmax(x[hrs])]
             return [book]
 
-        reg.add_term("demand_charge", "cost", [Lin(peak, idx, rate, -1)], allocate=allocate)
+        # a month-to-date peak carried in (State.peak_mw) is owed already: the window's peak is at
+        # least that, and only what it adds is charged here
+        carried = np.array([reg.window.state.peak_mw.get(lab, 0.0) for lab in labels])
+        constant = None
+        if np.any(carried > 0):
+            has = np.flatnonzero(carried > 0)
+            reg.add_rows(m.demand_charge, "carried_peak", [labels[j] for j in has], [Lin(peak, has, 1.0, np.arange(len(has)))],
+                         carried[has], None, family="peak", doc="peak[month] >= the month's peak before the window [MW]")
+            constant = np.zeros(n)
+            first_hour = np.array([np.flatnonzero(month == j)[0] for j in idx])
+            np.add.at(constant, first_hour, -rate * carried)
+        reg.add_term("demand_charge", "cost", [Lin(peak, idx, rate, -1)], hourly_constant=constant, allocate=allocate)
+
+    @staticmethod
+    def handover(reg: Registry, res: Any) -> dict[str, Any]:
+        """The state the next window inherits: each month's highest import so far. [MW]"""
+        out = dict(reg.window.state.peak_mw)
+        labels, month, _ = reg.window.periods("month")
+        imp = res.dispatch["import_mw"].to_numpy()
+        for j, lab in enumerate(labels):
+            out[lab] = max(out.get(lab, 0.0), float(imp[month == j].max()))
+        return {"peak_mw": out}
+
+    @staticmethod
+    def describe(reg: Registry, family: str, key: Any, ref: str, hour_text: Any) -> str | None:
+        """A row of this component in words, for infeasibility messages."""
+        return f"the demand-charge peak ({ref})" if family == "peak" else None
 
 
 class CoincidentPeak:

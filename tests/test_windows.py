@@ -1,0 +1,129 @@
+"""Windows with explicit state: a component models the hours and the state it is given.
+
+Tiny cases are derived by hand; the two-window cases check the principle of optimality: given
+the state the one-window optimum reaches at the split, the second window's optimum earns
+exactly the one-window optimum's profit over its hours.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+import optimiser
+from optimiser.model import State, Window, state_after
+from tests.test_tiny import asic, tiny
+
+
+def solve(w) -> optimiser.Results:
+    return optimiser.solve(optimiser.build(w))
+
+
+def test_ramp_from_the_hour_before_the_window():
+    """ASIC 10 MW (R 100), ramp 4 MW/h, price 20; the hour before the window drew 1 MW: the
+    window's two hours can reach 5 and 9 MW. Objective 80 * (5 + 9) = 1,120."""
+    sc = tiny({"site": {"import_mw": 10, "ramp_mw_per_h": 4}, "asic": [asic("a", 10)]}, [20, 20])
+    res = solve(Window(sc, state=State(load_mw=1.0)))
+    assert res.objective_usd == pytest.approx(1120.0)
+    assert res.dispatch["load_mw"].tolist() == pytest.approx([5, 9])
+    # without the state the window starts free: 2 x 800
+    assert solve(sc).objective_usd == pytest.approx(1600.0)
+
+
+def test_sla_budget_carried_into_the_window():
+    """GPU 10 MW contract at 200 $/MW/h, availability 0.75 over the 4-hour horizon: a budget of
+    10 MWh of downtime. The first two hours already used 5 MWh; the window is hours 2-3 (prices
+    20 and 300, credit 100/MWh): only 5 MWh may still be off, in the 300 hour.
+    Objective: 4,000 contract - 500 credit - 20 * 10 - 300 * 5 = 1,800."""
+    gpu = {"name": "g", "capacity_mw": 10, "contract_mw": 10, "contract_usd_per_mw_per_h": 200,
+           "availability": 0.75, "billing_period": "horizon", "sla_credit_usd_per_mwh": 100}
+    sc = tiny({"site": {"import_mw": 10}, "gpu": [gpu]}, [10, 500, 20, 300])
+    w = Window(sc, 2, 4, State(sla_shortfall_mwh={("g", "horizon"): 5.0}))
+    res = solve(w)
+    assert res.objective_usd == pytest.approx(1800.0)
+    assert res.dispatch["gpu_g_firm_mw"].tolist() == pytest.approx([10, 5])
+    # the state handed on adds the window's shortfall: the budget is used up exactly
+    m = optimiser.build(w)
+    after = state_after(m, optimiser.solve(m))
+    assert after.sla_shortfall_mwh[("g", "horizon")] == pytest.approx(10.0)
+    # a budget already overdrawn is infeasible, and says which SLA
+    with pytest.raises(optimiser.InfeasibleError, match="SLA of GPU fleet 'g'"):
+        solve(Window(sc, 2, 4, State(sla_shortfall_mwh={("g", "horizon"): 25.0})))
+
+
+def test_month_to_date_peak_is_not_charged_again():
+    """ASIC 10 MW (R 100), prices 20, 20; demand charge 150 $/MW-month. With a peak of 10 MW
+    already set this month, running flat out adds no charge: 2 * 800 = 1,600. Without it the
+    window pays 1,500 for the peak: 100."""
+    cfg = {"site": {"import_mw": 10}, "asic": [asic("a", 10)], "demand_charge": {"usd_per_mw_month": 150}}
+    sc = tiny(cfg, [20, 20])
+    assert solve(sc).objective_usd == pytest.approx(100.0)
+    res = solve(Window(sc, state=State(peak_mw={"2025-01": 10.0})))
+    assert res.objective_usd == pytest.approx(1600.0)
+    assert res.summary["cost_usd"]["demand_charge"] == pytest.approx(0.0, abs=1e-6)
+    # a carried peak of 4 MW: 6 more MW cost 900; still worth it: 1,600 - 900 = 700
+    assert solve(Window(sc, state=State(peak_mw={"2025-01": 4.0}))).objective_usd == pytest.approx(700.0)
+
+
+@pytest.fixture(scope="module")
+def fortnight():
+    sc = optimiser.load_scenario("scenarios/example", start="2025-07-01T00:00:00-05:00",
+                                 end="2025-07-15T00:00:00-05:00")
+    # hourly-additive accounting (no monthly charge booked to one hour), a binding ramp and a
+    # weekly SLA whose budget the split cuts in two
+    return sc.replace(**{"site.ramp_mw_per_h": 5.0, "gpu.tenant-a.billing_period": "horizon",
+                         "gpu.tenant-a.availability": 0.9999}, demand_charge=None)
+
+
+@pytest.mark.parametrize("split", [37, 168, 300])
+def test_two_windows_with_carried_state_equal_one(fortnight, split):
+    full_m = optimiser.build(fortnight)
+    full = optimiser.solve(full_m)
+    first_m = optimiser.build(Window(fortnight, 0, split))
+    # the state the one-window optimum reaches at the split, as window 1 would hand it on
+    state = state_after(first_m, _restricted(full, split))
+    assert state.load_mw == pytest.approx(full.dispatch["load_mw"].iloc[split - 1])
+    second = solve(Window(fortnight, split, None, state))
+    tail = full.dispatch["profit_usd"].iloc[split:].sum()
+    assert second.objective_usd == pytest.approx(tail, rel=1e-9)
+    # the ramp holds across the seam, and the SLA budget is respected over both windows
+    load = np.concatenate([full.dispatch["load_mw"].iloc[:split], second.dispatch["load_mw"]])
+    assert np.abs(np.diff(load)).max() <= 5.0 + 1e-6
+    short = np.concatenate([full.dispatch["gpu_tenant-a_shortfall_mw"].iloc[:split],
+                            second.dispatch["gpu_tenant-a_shortfall_mw"]]).sum()
+    assert short <= 1e-4 * 50 * fortnight.hours * (1 + 1e-9)
+
+
+def _restricted(res: optimiser.Results, stop: int):
+    """The one-window results cut to its first ``stop`` hours (what window 1 would report)."""
+    cut = pickle.loads(pickle.dumps(res))
+    cut.dispatch = res.dispatch.iloc[:stop]
+    return cut
+
+
+def test_windows_chain_day_by_day(fortnight):
+    """Seven daily windows, each starting from the state the previous one handed on: every seam
+    keeps the ramp, and the chain never beats the one-window optimum (hindsight is an upper bound)."""
+    state, loads, profit = State(), [], 0.0
+    for d in range(7):
+        m = optimiser.build(Window(fortnight, 24 * d, 24 * (d + 1), state))
+        res = optimiser.solve(m)
+        state = state_after(m, res)
+        loads.append(res.dispatch["load_mw"].to_numpy())
+        profit += res.objective_usd
+    load = np.concatenate(loads)
+    assert np.abs(np.diff(load)).max() <= 5.0 + 1e-6
+    week = solve(Window(fortnight, 0, 168))
+    assert profit <= week.objective_usd * (1 + 1e-9)
+
+
+def test_state_is_checked_and_pickles():
+    with pytest.raises(ValueError, match="peak_mw"):
+        State(peak_mw={"2025-01": -1.0})
+    s = State(load_mw=3.0, sla_shortfall_mwh={("g", "2025-01"): 2.0})
+    assert pickle.loads(pickle.dumps(s)) == s
+    sc = tiny({"site": {"import_mw": 10}, "asic": [asic("a", 10)]}, [20, 20])
+    with pytest.raises(ValueError, match="within hours 0..2"):
+        Window(sc, 1, 5)
