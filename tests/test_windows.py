@@ -127,3 +127,48 @@ def test_state_is_checked_and_pickles():
     sc = tiny({"site": {"import_mw": 10}, "asic": [asic("a", 10)]}, [20, 20])
     with pytest.raises(ValueError, match="within hours 0..2"):
         Window(sc, 1, 5)
+
+
+class _Invest:
+    """A test component: a capacity decision for fleet 'a' (at most 10 MW), costing
+    ``usd_per_mw`` over the horizon; ``registered`` makes it a registered variable (the family
+    is then compiled from arrays), else a plain Pyomo Var (compiled from Pyomo)."""
+
+    name = "invest"
+
+    def __init__(self, usd_per_mw: float, registered: bool):
+        self.usd_per_mw, self.registered = usd_per_mw, registered
+
+    def build(self, m, reg):
+        import pyomo.environ as pyo
+
+        from optimiser.model import Lin
+
+        m.invest = pyo.Block()
+        if self.registered:
+            cap = reg.add_var(m.invest, "cap", ["a"], 10.0)
+            reg.add_term("invest_capex", "cost", [Lin(cap, [0], self.usd_per_mw, -1)])
+        else:
+            m.invest.cap = pyo.Var(["a"], bounds=(0, 10))
+
+    def expr(self, m):
+        return m.invest.cap["a"]
+
+
+@pytest.mark.parametrize("registered", [True, False])
+@pytest.mark.parametrize("capex, built, objective", [(100.0, 10.0, 600.0), (200.0, 0.0, 0.0)])
+def test_capacity_as_a_model_expression(registered, capex, built, objective):
+    """ASIC (R 100) at price 20 earns 80 per MW-hour: 160 per MW over two hours. Capacity is a
+    decision costing ``capex`` per MW: at 100 build the whole 10 MW (10 * 160 - 1,000 = 600); at
+    200 build nothing (0)."""
+    from optimiser.model import AsicFleets, Site
+
+    sc = tiny({"site": {"import_mw": 20}, "asic": [asic("a", 1.0)]}, [20, 20])
+    inv = _Invest(capex, registered)
+    m = optimiser.build(sc, [inv, AsicFleets(capacity={"a": inv.expr}), Site()])
+    if not registered:
+        optimiser.add_cost(m, "invest_capex", capex * m.invest.cap["a"])
+    res = optimiser.solve(m)
+    assert res.objective_usd == pytest.approx(objective, abs=1e-6)
+    assert res.dispatch["asic_a_mw"].tolist() == pytest.approx([built, built])
+    assert ("asic.capacity" in res.duals) == registered

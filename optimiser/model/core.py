@@ -452,6 +452,43 @@ class Registry:
         self.reporters.append(fn)
 
 
+def add_capacity_rows(m: Any, reg: Registry, block: Any, var: Any, names: Sequence[str],
+                      capacity: dict[str, Any]) -> None:
+    """Limit fleets' power by capacities that are model expressions.
+
+    For each fleet ``k`` in ``capacity`` (a function ``fn(m)`` returning a linear Pyomo
+    expression, e.g. a capacity decision ``m.invest.capacity["s21"]``), add
+    ``var[k, t] <= fn(m)`` for every hour, as the registered family ``<block>.capacity``
+    (keys ``(k, t)``) when the expression is linear in registered variables, else as a Pyomo
+    constraint ``<block>.capacity_<k>``. Call it from a component's ``link`` (every variable of
+    pass one exists then). [MW]
+    """
+    from pyomo.repn import generate_standard_repn
+
+    n = reg.n
+    hours = np.arange(n)
+    vi = reg.info(var)
+    keys, lins, rhs = [], [], []
+    for k, fn in capacity.items():
+        expr = fn(m)
+        repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
+        parts = [(reg.registered(v.parent_component()), v, c) for v, c in zip(repn.linear_vars, repn.linear_coefs)]
+        if repn.nonlinear_expr is not None or any(p[0] is None for p in parts):
+            block.add_component(f"capacity_{k}", pyo.Constraint(m.T, rule=lambda _m, t, k=k, e=expr: var[k, t] <= e,
+                                                                 doc=f"IT power of {k} <= its capacity [MW]"))
+            continue
+        row0 = len(keys)
+        keys += [(k, t) for t in range(n)]
+        lins.append(Lin(var, vi.position((k, 0)) + hours, 1.0, row0 + hours))
+        for info, v, c in parts:
+            lins.append(Lin(info.component, np.full(n, info.position(v.index())),
+                            -float(c), row0 + hours))
+        rhs += [float(pyo.value(repn.constant))] * n
+    if keys:
+        reg.add_rows(block, "capacity", keys, lins, None, np.array(rhs), family="capacity",
+                     doc="IT power <= the fleet's capacity (a model expression) [MW]")
+
+
 def term_expression(reg: Registry, term: Term) -> Any:
     """The Pyomo expression of a registered term (dollars, positive as named)."""
     if term.expr is not None:

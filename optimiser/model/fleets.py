@@ -8,7 +8,7 @@ import numpy as np
 import pyomo.core as pyo
 
 from ..bitcoin import asic_revenue_usd_per_mwh, hashprice_usd_per_ph_day
-from .core import Lin, Registry
+from .core import Lin, Registry, add_capacity_rows
 
 
 def _keys(names: list[str], n: int) -> list[tuple[str, int]]:
@@ -20,9 +20,24 @@ class AsicFleets:
 
     Registers, per fleet ``k``: its draw ``pue_k * power`` on the balance; revenue
     ``asic_<k>_mining`` (before the pool fee); costs ``asic_<k>_pool_fee`` and ``asic_<k>_om``.
+
+    Parameters
+    ----------
+    capacity
+        Fleets whose capacity is a model expression instead of ``capacity_mw``: ``{name:
+        fn(m)}``, ``fn`` returning a linear Pyomo expression (e.g. a capacity decision another
+        component made); ``m.asic.capacity[k, t]`` then keeps ``power <= fn(m)``. [MW]
     """
 
     name = "asic"
+
+    def __init__(self, capacity: dict[str, Any] | None = None):
+        self.capacity = dict(capacity or {})
+
+    def link(self, m: Any, reg: Registry) -> None:
+        """Rows for capacities given as model expressions (see ``capacity``)."""
+        if self.capacity:
+            add_capacity_rows(m, reg, m.asic, m.asic.power, [f.name for f in reg.window.config.asic], self.capacity)
 
     def build(self, m: Any, reg: Registry) -> None:
         sc = reg.scenario
@@ -33,10 +48,9 @@ class AsicFleets:
         self.hashprice = hashprice_usd_per_ph_day(D, S, F, P)
         m.asic = pyo.Block(doc="ASIC fleets")
         m.asic.K = pyo.Set(initialize=[f.name for f in fleets], ordered=True)
-        power = reg.add_var(
-            m.asic, "power", _keys([f.name for f in fleets], n), np.repeat([f.capacity_mw for f in fleets], n),
-            doc="IT power of ASIC fleet k in hour t [MW]",
-        )
+        caps = [np.inf if f.name in self.capacity else f.capacity_mw for f in fleets]
+        power = reg.add_var(m.asic, "power", _keys([f.name for f in fleets], n), np.repeat(caps, n),
+                            doc="IT power of ASIC fleet k in hour t [MW]")
         hours = np.arange(n)
         self.revenue_usd_per_mwh: dict[str, np.ndarray] = {}
         for i, f in enumerate(fleets):
