@@ -515,8 +515,8 @@ def e_fix_outside_bounds(m):
 
 
 def e_setub_registered(m):
-    for t in EVENING:
-        m.gpu.firm[TEN, t].setub(20.0)
+    for t in range(15):
+        m.asic.power[S21, t].setub(100.0)
 
 
 def e_setub_whole_var(m):
@@ -622,7 +622,7 @@ def e_site_load_edited_then_used(m):
     m.load_cap3 = pyo.Constraint(expr=m.site_load[3] <= 250.0)
 
 
-def e_deactivated_user_block(m):  # ignored by both: nothing changes
+def e_deactivated_user_block(m):  # ignored by both: nothing changes (active, it would make the model infeasible)
     m.user = pyo.Block()
     m.user.stop = pyo.Constraint(expr=m.asic.power[S21, 0] + m.gpu.firm[TEN, 0] <= 1.0)
     m.user.deactivate()
@@ -630,7 +630,7 @@ def e_deactivated_user_block(m):  # ignored by both: nothing changes
 
 def e_active_user_block(m):
     m.user = pyo.Block()
-    m.user.stop = pyo.Constraint(expr=m.asic.power[S21, 0] + m.gpu.firm[TEN, 0] <= 1.0)
+    m.user.stop = pyo.Constraint(expr=m.asic.power[S21, 0] + m.asic.power[S19, 0] <= 20.0)
 
 
 def e_constraint_skip_rule(m):
