@@ -1099,3 +1099,25 @@ def test_random_edit_sequences(steps: list[tuple]):
         return
     res = optimiser.solve(m, rel_gap=0.0)
     assert_same_answer(m, res, ref)
+
+
+def test_the_public_api_fallback_passes_the_same_suite():
+    """With DISPATCH_PYOMO_LAZY=0 (or a Pyomo whose internals fail the self-test of
+    optimiser.model._lazy) the package uses Pyomo's public API only: the edit-fidelity and window
+    suites must pass that way too."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if os.environ.get("DISPATCH_PYOMO_LAZY") == "0":
+        pytest.skip("this run is the fallback already")
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, DISPATCH_PYOMO_LAZY="0")
+    check = subprocess.run([sys.executable, "-c", "import optimiser.model._lazy as l; print(l.LAZY)"],
+                           capture_output=True, text=True, env=env, cwd=root, check=True)
+    assert check.stdout.strip().splitlines()[-1] == "False"
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_fidelity.py",
+                          "tests/test_windows.py", "-k", "not public_api_fallback"],
+                         capture_output=True, text=True, env=env, cwd=root)
+    assert out.returncode == 0, out.stdout[-3000:]
