@@ -18,6 +18,7 @@ Run: ``python benchmarks/yardstick.py SCENARIO_DIR --out OUT [--start ..] [--end
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -38,6 +39,18 @@ REVENUE_SCALE = 3.6e21 / 2.0**32
 """Joules per MWh times hashes per TH over 2**32: R = scale / (e D) (S + F) P. [-]"""
 HASHPRICE_SCALE = 86400e15 / 2.0**32
 """Seconds per day times hashes per PH over 2**32. [-]"""
+
+
+def _load_new_highs() -> Any:
+    """``optimiser._highs.new_highs`` (a Highs without the 1.16 banner on stdout), loaded by path:
+    importing it through the package would import Pyomo, which the yardstick must not pay for."""
+    spec = importlib.util.spec_from_file_location("_dispatch_highs", ROOT / "optimiser" / "_highs.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.new_highs
+
+
+new_highs = _load_new_highs()
 
 
 def _utc(text: str) -> pd.Timestamp:
@@ -263,8 +276,7 @@ def build(cfg: dict, data: pd.DataFrame) -> dict:
 
 def handover(lp: dict, options: dict[str, Any]) -> highspy.Highs:
     """Pass the LP to a new HiGHS instance (as a minimisation of ``-c``)."""
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     for k, v in options.items():
         if h.setOptionValue(k, v) != highspy.HighsStatus.kOk:
             raise ValueError(f"HiGHS rejected option {k}={v!r}")

@@ -25,6 +25,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from ._highs import new_highs
 from .lp import LP
 
 #: Cost of one unit of power-balance slack, relative to one unit of slack on any other row. [-]
@@ -256,8 +257,7 @@ def elastic_violations(lp: LP, tol: float = 1e-6, weights: np.ndarray | None = N
     cost = np.concatenate([np.zeros(n_col), w, w])
     lo = np.concatenate([lp.col_lo, np.zeros(2 * n_row)])
     hi = np.concatenate([lp.col_hi, np.full(2 * n_row, np.inf)])
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.passModel(A.shape[1], n_row, A.nnz, 1, 1, 0.0, cost, lo, hi, lp.row_lo, lp.row_hi,
                 A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data, np.zeros(A.shape[1], np.int32))
     h.run()
@@ -287,8 +287,7 @@ def infeasible_subsystem(lp: LP, time_limit: float = IIS_TIME_LIMIT_S) -> Iis | 
         return None
     n_row, n_col = lp.shape
     A = lp.A
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.setOptionValue("time_limit", float(time_limit))
     h.passModel(n_col, n_row, A.nnz, 1, 1, 0.0, np.zeros(n_col), lp.col_lo, lp.col_hi, lp.row_lo, lp.row_hi,
                 A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data, np.zeros(n_col, np.int32))
@@ -424,8 +423,7 @@ def diagnose_unbounded(m: Any, lp: LP, most: int = 5) -> str:
     hi = np.where(np.isfinite(lp.col_hi), lp.col_hi, big)
     n_row, n_col = lp.shape
     A = lp.A
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     cost = -lp.c if lp.maximize else lp.c
     h.passModel(n_col, n_row, A.nnz, 1, 1, 0.0, cost, lo, hi, lp.row_lo, lp.row_hi,
                 A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data, np.zeros(n_col, np.int32))

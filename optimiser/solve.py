@@ -10,6 +10,7 @@ import highspy
 import numpy as np
 import pyomo.core as pyo
 
+from ._highs import new_highs
 from .errors import DispatchError, InfeasibleError, SolverError
 from .lp import LP, coefficient_ranges, compile_lp
 from .model import _lazy
@@ -222,7 +223,7 @@ def solve_lp(
     if rel_gap is not None:
         opts["mip_rel_gap"] = float(rel_gap)
     t0 = time.perf_counter()
-    h = highspy.Highs()
+    h = new_highs()
     log_lines: list[str] = []
     _capture_log(h, log_lines, to_console=log)
     _apply_options(h, opts)

@@ -26,11 +26,18 @@ from optimiser.cli import EXIT_INFEASIBLE, EXIT_INPUT, main
 WEEK = ["--start", "2025-03-03T00:00:00-06:00", "--end", "2025-03-10T00:00:00-06:00"]
 HOUR = "2025-03-04T12:00:00Z"  # the row broken in the CSV cases (inside the week)
 DAY = "2025-03-04T00:00:00Z"  # the row broken in bitcoin.csv
+TWO_DAYS = ["--start", "2025-07-01T00:00:00-05:00", "--end", "2025-07-03T00:00:00-05:00"]
 
 
 # ------------------------------------------------------------------------------------------------
 # breaking a copy of the example
 # ------------------------------------------------------------------------------------------------
+
+
+def dispatch_command() -> list[str]:
+    """The installed ``dispatch`` script beside this Python, else ``python -m optimiser``."""
+    script = Path(sys.executable).with_name("dispatch")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "optimiser"]
 
 
 def copy_example(example_dir: Path, tmp_path: Path) -> Path:
@@ -372,12 +379,34 @@ def test_subprocess_exit_code_and_message(example_dir: Path, tmp_path: Path) -> 
     """The installed command (not just main()) exits 2 and says which file is missing."""
     folder = copy_example(example_dir, tmp_path)
     (folder / "prices.csv").unlink()
-    script = Path(sys.executable).with_name("dispatch")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "optimiser"]
     out = tmp_path / "results"
-    proc = subprocess.run([*cmd, "run", str(folder), "--out", str(out), *WEEK],
+    proc = subprocess.run([*dispatch_command(), "run", str(folder), "--out", str(out), *WEEK],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == EXIT_INPUT, proc.stderr
     assert "prices.csv" in proc.stderr and "file not found" in proc.stderr
     assert proc.stdout == ""
     assert not out.exists()
+
+
+def test_quiet_run_prints_nothing(example_dir: Path, tmp_path: Path) -> None:
+    """``dispatch run -q`` in a fresh process writes not a byte to stdout: highspy 1.16's banner,
+    written to file descriptor 1 at the first ``Highs()`` of a process, is kept off it."""
+    out = tmp_path / "results"
+    proc = subprocess.run([*dispatch_command(), "run", str(example_dir), "--out", str(out), "-q", *TWO_DAYS],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert json.loads((out / "summary.json").read_text())["hours"] == 48
+
+
+def test_solver_log_is_shown_when_asked(example_dir: Path, tmp_path: Path) -> None:
+    proc = subprocess.run([*dispatch_command(), "run", str(example_dir), "--out", str(tmp_path / "results"),
+                           "-q", "--solver-log", *TWO_DAYS], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "rows" in proc.stdout and "nonzeros" in proc.stdout  # HiGHS's "LP has ... rows; ... nonzeros"
+
+
+def test_new_highs_prints_nothing() -> None:
+    code = "from optimiser.solve import new_highs; new_highs(); new_highs()"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert proc.stdout == ""
