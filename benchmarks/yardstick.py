@@ -78,12 +78,56 @@ def read(folder: Path, start: str | None = None, end: str | None = None) -> tupl
             dates = cfg.get("bitcoin", {}).get("halving_dates", HALVINGS)
             moments = np.sort([_utc(d).as_unit("ns").value for d in dates])
             data["subsidy_btc"] = 50.0 * np.ldexp(1.0, -np.searchsorted(moments, hours.as_unit("ns").asi8, "right"))
-        catalogue = Path(os.environ.get("DISPATCH_MODELS", ROOT / "models"))
+        catalogue = catalogue_dir(cfg, folder)
         for f in cfg["asic"]:
-            if "efficiency_j_per_th" not in f:
-                f["efficiency_j_per_th"] = tomllib.loads((catalogue / "asic" / f"{f['model']}.toml").read_text())[
-                    "efficiency_j_per_th"]
+            f["efficiency_j_per_th"] = efficiency(f, catalogue)
     return cfg, data
+
+
+def catalogue_dir(cfg: dict, folder: Path) -> Path:
+    """The machine catalogue :func:`optimiser.load_scenario` reads for this scenario.
+
+    Parameters
+    ----------
+    cfg
+        The scenario's configuration, as read from ``scenario.toml``.
+    folder
+        The scenario folder.
+
+    Returns
+    -------
+    Path
+        The scenario's ``catalogue`` (relative to ``folder`` unless absolute), else
+        ``$DISPATCH_MODELS`` if set and not empty, else the repository's ``models/``.
+    """
+    if "catalogue" in cfg:
+        named = Path(cfg["catalogue"])
+        return named if named.is_absolute() else folder / named
+    override = os.environ.get("DISPATCH_MODELS", "").strip()
+    return Path(override).expanduser() if override else ROOT / "models"
+
+
+def efficiency(fleet: dict, catalogue: Path) -> float:
+    """An ASIC fleet's efficiency as the project resolves it. [J/TH]
+
+    Parameters
+    ----------
+    fleet
+        One ``[[asic]]`` table of ``scenario.toml``.
+    catalogue
+        The machine catalogue (:func:`catalogue_dir`).
+
+    Returns
+    -------
+    float
+        The fleet's own ``efficiency_j_per_th`` if it states one; else its catalogue machine's
+        ``power_w / hashrate_th_per_s``, which is what :mod:`optimiser.catalogue` puts in
+        ``Machine.efficiency_j_per_th`` (the file's stated efficiency may differ by up to 2 %).
+    """
+    if "efficiency_j_per_th" in fleet:
+        return float(fleet["efficiency_j_per_th"])
+    machine = tomllib.loads((catalogue / "asic" / f"{fleet['model']}.toml").read_text())
+    return machine["power_w"] / machine["hashrate_th_per_s"]
 
 
 def _months(local: pd.DatetimeIndex, period: str) -> tuple[int, np.ndarray]:
