@@ -8,9 +8,13 @@ Modes (combinable; none given = ``--main --scale``, what ``make bench`` runs, ab
     ``--repeat`` runs, alternating, and the peak resident memory of the child) and in-process,
     split into import, read, build, hand-over (compile + ``passModel``), solve, results
     (assembling :class:`optimiser.Results`) and write. Prints the ratio ours / yardstick.
+    Targets: each horizon within 1.5x of the yardstick as a whole process; the year's peak memory
+    at most 250 MB.
 ``--scale``
     Time and memory per step from one week to one, two and five years, and with 1 to 20 ASIC
-    fleets on the year; per-hour cost of each step and its growth against linear.
+    fleets on the year; per-hour cost of each step and its growth against linear (target: every
+    step but the solve within 1.3x of linear). The yardstick solves each case once, for its
+    objective.
 ``--solvers``
     HiGHS dual and primal simplex, interior point with and without crossover, PDLP (and
     HiPDLP) on the year and the five years: solve time, iterations, status, objective and
@@ -22,6 +26,12 @@ Modes (combinable; none given = ``--main --scale``, what ``make bench`` runs, ab
 
 Every measurement runs in a fresh child process; nothing is timed inside this one. Figures go
 to stdout as tables and, with ``--json FILE``, as JSON. See docs/performance.md.
+
+Every objective the timed cases find (each run's) is checked against the yardstick's on the same
+case within a relative :data:`OBJECTIVE_RTOL`; if any differs, the run ends with a list of them
+and exit status 1: the two sides solved different LPs and the times do not compare. Targets print
+``PASS`` or ``FAIL`` after their table and again in a summary at the end; a missed target does not
+change the exit status.
 """
 
 from __future__ import annotations
@@ -236,42 +246,124 @@ def _child_cmd(kind: str, folder: Path, out: Path, start: str | None = None, end
     return cmd
 
 
+def _child_result(cmd: list[str]) -> dict:
+    """Run a ``--child`` command: the figures it printed, with its peak memory (``peak_mb``)."""
+    _, peak, text = _run_child(cmd)
+    r = json.loads(text.strip().splitlines()[-1])
+    r["peak_mb"] = peak
+    return r
+
+
 def _median_dicts(runs: list[dict]) -> dict:
+    """The first run's figures with every time and memory the median over ``runs``, and the
+    objective of each run (``objectives``)."""
     out = dict(runs[0])
     for k, v in runs[0].items():
         if k.endswith("_s") or k in ("wall_s", "peak_mb"):
             out[k] = statistics.median(r[k] for r in runs)
+    out["objectives"] = [r["objective_usd"] for r in runs]
     return out
 
 
 def measure_split(kind: str, folder: Path, work: Path, repeat: int, start: str | None = None,
                   end: str | None = None, options: dict | None = None) -> dict:
     """Median in-process split of ``repeat`` fresh processes, with their peak memory."""
-    runs = []
-    for i in range(repeat):
-        _, peak, text = _run_child(_child_cmd(kind, folder, work / f"{kind}-split-{i}", start, end, options))
-        r = json.loads(text.strip().splitlines()[-1])
-        r["peak_mb"] = peak
-        runs.append(r)
-    return _median_dicts(runs)
+    return _median_dicts([_child_result(_child_cmd(kind, folder, work / f"{kind}-split-{i}", start, end, options))
+                          for i in range(repeat)])
 
 
-def measure_whole(folder: Path, work: Path, repeat: int, options: dict) -> dict[str, dict]:
-    """``dispatch run`` and the yardstick as whole processes, alternating: median wall, peak memory."""
-    opt_args = [a for k, v in options.items() for a in ("-O", f"{k}={v}")]
-    cmds = {
-        "ours": _dispatch_cmd() + ["run", str(folder), "--out", str(work / "ours-whole"), "-q"] + opt_args,
-        "yardstick": [sys.executable, str(YARDSTICK), str(folder), "--out", str(work / "ys-whole")] + opt_args,
-    }
+def _alternating(cmds: dict[str, list[str]], repeat: int) -> dict[str, dict]:
+    """Run whole processes ``repeat`` times each, alternating their order.
+
+    Parameters
+    ----------
+    cmds
+        Name -> command; each command has ``--out DIR`` and writes ``DIR/summary.json``.
+    repeat
+        Runs of each command.
+
+    Returns
+    -------
+    dict
+        Name -> median wall time (``wall_s``), every wall time (``wall_all_s``), the largest peak
+        memory (``peak_mb``) and the objective each run wrote (``objectives``).
+    """
     walls: dict[str, list[float]] = {k: [] for k in cmds}
     peaks: dict[str, list[float]] = {k: [] for k in cmds}
+    objectives: dict[str, list[float]] = {k: [] for k in cmds}
     for i in range(repeat):
         for k in (list(cmds) if i % 2 == 0 else list(cmds)[::-1]):
             wall, peak, _ = _run_child(cmds[k])
             walls[k].append(wall)
             peaks[k].append(peak)
-    return {k: {"wall_s": statistics.median(walls[k]), "wall_all_s": walls[k], "peak_mb": max(peaks[k])}
-            for k in cmds}
+            summary = Path(cmds[k][cmds[k].index("--out") + 1]) / "summary.json"
+            objectives[k].append(json.loads(summary.read_text())["objective_usd"])
+    return {k: {"wall_s": statistics.median(walls[k]), "wall_all_s": walls[k], "peak_mb": max(peaks[k]),
+                "objectives": objectives[k]} for k in cmds}
+
+
+def measure_whole(folder: Path, work: Path, repeat: int, options: dict) -> dict[str, dict]:
+    """``dispatch run`` and the yardstick as whole processes, alternating (:func:`_alternating`)."""
+    opt_args = [a for k, v in options.items() for a in ("-O", f"{k}={v}")]
+    return _alternating({
+        "ours": _dispatch_cmd() + ["run", str(folder), "--out", str(work / "ours-whole"), "-q"] + opt_args,
+        "yardstick": [sys.executable, str(YARDSTICK), str(folder), "--out", str(work / "ys-whole")] + opt_args,
+    }, repeat)
+
+
+#: Largest relative difference allowed between an objective and its reference (the yardstick's). [-]
+OBJECTIVE_RTOL = 1e-9
+
+
+class Verdicts:
+    """The targets met or missed and the objective checks of one bench run.
+
+    A missed target is reported (``FAIL``) and does not fail the run. An objective that differs
+    from its reference does: the two sides then solved different LPs, and their times do not compare.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.mismatches: list[str] = []
+        self.checked = 0
+
+    def target(self, what: str, value: float, limit: float, unit: str = "x") -> None:
+        """Print and keep a ``PASS``/``FAIL`` line: is ``value`` at most ``limit``?"""
+        line = f"{'PASS' if value <= limit else 'FAIL'}  {what}: {value:.2f}{unit} (target at most {limit:g}{unit})"
+        print(line, flush=True)
+        self.lines.append(line)
+
+    def objectives(self, case: str, reference: float, found: dict[str, list[float]]) -> None:
+        """Check every objective of ``found`` (where it came from -> one per run) against
+        ``reference`` within :data:`OBJECTIVE_RTOL`; print a mismatch at once."""
+        for source, values in found.items():
+            for value in values:
+                self.checked += 1
+                if not abs(value - reference) <= OBJECTIVE_RTOL * abs(reference):  # NaN fails too
+                    msg = (f"{case}, {source}: objective {value:,.6f} USD, reference {reference:,.6f} "
+                           f"(relative difference {abs(value - reference) / abs(reference):.1e})")
+                    print(f"OBJECTIVE MISMATCH  {msg}", flush=True)
+                    self.mismatches.append(msg)
+
+    def report(self) -> int:
+        """Print the summary of targets and objective checks.
+
+        Returns
+        -------
+        int
+            The exit status: 1 if any objective differed from its reference, else 0.
+        """
+        print("\n== summary ==")
+        print("\n".join(self.lines))
+        if not self.mismatches:
+            print(f"PASS  objectives: all {self.checked} within {OBJECTIVE_RTOL:g} of the yardstick's")
+            return 0
+        print(f"FAIL  objectives: {len(self.mismatches)} of {self.checked} differ from the yardstick's by more "
+              f"than {OBJECTIVE_RTOL:g} (relative): the timings compare different LPs")
+        print("\n".join(f"  {m}" for m in self.mismatches))
+        print(f"benchmarks/run.py: {len(self.mismatches)} objective mismatches; see the summary above",
+              file=sys.stderr)
+        return 1
 
 
 STEPS = ["import_s", "read_s", "build_s", "handover_s", "solve_s", "results_s", "write_s"]
@@ -301,7 +393,7 @@ WHATIF: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
-def whatif_table(work: Path, repeat: int, options: dict) -> dict:
+def whatif_table(work: Path, repeat: int, options: dict, verdicts: Verdicts) -> dict:
     """``dispatch run`` on the year as it is and with the :data:`WHATIF` patches, against the yardstick."""
     opt_args = [a for k, v in options.items() for a in ("-O", f"{k}={v}")]
     variants: dict[str, list[str]] = {"as is": _dispatch_cmd()}
@@ -322,18 +414,16 @@ def whatif_table(work: Path, repeat: int, options: dict) -> dict:
     cmds = {k: v + ["run", str(EXAMPLE), "--out", str(work / "whatif-out"), "-q"] + opt_args
             for k, v in variants.items()}
     cmds["yardstick"] = [sys.executable, str(YARDSTICK), str(EXAMPLE), "--out", str(work / "ys-whatif")] + opt_args
-    walls: dict[str, list[float]] = {k: [] for k in cmds}
-    for i in range(repeat):
-        for k in (list(cmds) if i % 2 == 0 else list(cmds)[::-1]):
-            walls[k].append(_run_child(cmds[k])[0])
-    ys = statistics.median(walls["yardstick"])
+    found = _alternating(cmds, repeat)
+    ys = found["yardstick"]["wall_s"]
     print(f"\n== what if: dispatch run on the year, whole process, medians of {repeat} ==")
-    rows = [[k, statistics.median(w), statistics.median(w) / ys] for k, w in walls.items()]
-    print(_fmt_table(["variant", "wall s", "ratio to yardstick"], rows))
-    return {k: {"wall_s": statistics.median(w), "wall_all_s": w} for k, w in walls.items()}
+    print(_fmt_table(["variant", "wall s", "ratio to yardstick"], [[k, r["wall_s"], r["wall_s"] / ys]
+                                                                   for k, r in found.items()]))
+    verdicts.objectives("what if", found["yardstick"]["objectives"][0], {k: r["objectives"] for k, r in found.items()})
+    return found
 
 
-def main_table(work: Path, repeat: int, options: dict) -> dict:
+def main_table(work: Path, repeat: int, options: dict, verdicts: Verdicts) -> dict:
     five = tiled_scenario(EXAMPLE, work / "five-years", 5)
     report: dict[str, Any] = {}
     for label, folder in (("1 year", EXAMPLE), ("5 years", five)):
@@ -358,11 +448,17 @@ def main_table(work: Path, repeat: int, options: dict) -> dict:
                           "whole process", "peak MB"], rows))
         print("whole-process walls [s]: ours " + ", ".join(f"{w:.2f}" for w in whole["ours"]["wall_all_s"])
               + "; yardstick " + ", ".join(f"{w:.2f}" for w in whole["yardstick"]["wall_all_s"]))
+        verdicts.objectives(label, y["objective_usd"], {
+            "dispatch run": whole["ours"]["objectives"], "yardstick.py": whole["yardstick"]["objectives"],
+            "in-process": o["objectives"], "yardstick in-process": y["objectives"]})
+        verdicts.target(f"{label}: dispatch run / yardstick, whole process",
+                        whole["ours"]["wall_s"] / whole["yardstick"]["wall_s"], 1.5)
         report[label] = {"whole": whole, "split": split}
+    verdicts.target("1 year: peak memory of dispatch run", report["1 year"]["whole"]["ours"]["peak_mb"], 250, " MB")
     return report
 
 
-def scale_table(work: Path, repeat: int, options: dict) -> dict:
+def scale_table(work: Path, repeat: int, options: dict, verdicts: Verdicts) -> dict:
     five = tiled_scenario(EXAMPLE, work / "five-years", 5)
     cfg = tomllib.loads((EXAMPLE / "scenario.toml").read_text())
     import pandas as pd
@@ -379,6 +475,8 @@ def scale_table(work: Path, repeat: int, options: dict) -> dict:
     rows, report = [], {}
     for label, folder, s, e in cases:
         r = measure_split("ours", folder, work, repeat, s, e, options)
+        reference = measure_split("yardstick", folder, work, 1, s, e, options)["objective_usd"]
+        verdicts.objectives(f"scale, {label}", reference, {"in-process": r["objectives"]})
         report[label] = r
         rows.append([label, r["hours"], r["columns"], r["nonzeros"]] + [r[x] for x in STEPS[1:]]
                     + [round(r["peak_mb"])])
@@ -406,10 +504,10 @@ def scale_table(work: Path, repeat: int, options: dict) -> dict:
                 for label, r in report.items() if not label.endswith("fleets, 1 year") and label != "1 week"]
     print("\nper hour of horizon (us/h; memory kB/h above the one-week run)")
     print(_fmt_table(["case", "hours", "read", "build", "hand-over", "results", "write", "memory"], per_hour))
-    verdict = "yes" if worst <= 1.3 else "NO"
-    print(f"every step but the solve within 1.3x of linear (noise allowance): {verdict} (worst {worst:.2f})")
+    verdicts.target("scale: every step but the solve, worst growth against linear (1.3 = noise allowance)",
+                    worst, 1.3)
     report["growth"] = growth
-    report["linear"] = verdict == "yes"
+    report["linear"] = worst <= 1.3
     return report
 
 
@@ -517,19 +615,22 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"machine": info, "options": options}
     if not (args.main or args.scale or args.solvers or args.whatif):
         args.main = args.scale = True
+    verdicts = Verdicts()
     with tempfile.TemporaryDirectory(prefix="dispatch-bench-") as tmp:
         work = Path(tmp)
         if args.main:
-            report["main"] = main_table(work, args.repeat, options)
+            report["main"] = main_table(work, args.repeat, options, verdicts)
         if args.scale:
-            report["scale"] = scale_table(work, max(1, min(args.repeat, 3)), options)
+            report["scale"] = scale_table(work, max(1, min(args.repeat, 3)), options, verdicts)
         if args.solvers:
             report["solvers"] = solver_table(work, args.time_limit, args.only, args.repeat)
         if args.whatif:
-            report["whatif"] = whatif_table(work, args.repeat, options)
+            report["whatif"] = whatif_table(work, args.repeat, options, verdicts)
+    report["targets"] = verdicts.lines
+    report["objective_mismatches"] = verdicts.mismatches
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    return 0
+    return verdicts.report()
 
 
 if __name__ == "__main__":
