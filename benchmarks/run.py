@@ -1,6 +1,7 @@
 """``make bench``: how long ``dispatch run`` takes, step by step, against the yardstick.
 
-Modes (combinable; none given = ``--main --scale``, what ``make bench`` runs, about two minutes):
+Modes (combinable; none given = ``--main --edits --scale``, what ``make bench`` runs, about four
+minutes):
 
 ``--main``
     The default year (``scenarios/example``) and a five-year horizon (the year's inputs tiled)
@@ -15,6 +16,11 @@ Modes (combinable; none given = ``--main --scale``, what ``make bench`` runs, ab
     fleets on the year; per-hour cost of each step and its growth against linear (target: every
     step but the solve within 1.3x of linear). The yardstick solves each case once, for its
     objective.
+``--edits``
+    The year edited after ``optimiser.build`` as users do (:data:`EDITS`): the README's edit (a
+    cap on every hour and a heat revenue; target: build + edit + hand-over + solve within 2x of the
+    unedited year's) and one row of a family read or rewritten (``balance``, ``gpu.sla``; target:
+    hand-over within 1.5x of the unedited hand-over). In-process, fresh processes taking turns.
 ``--solvers``
     HiGHS dual and primal simplex, interior point with and without crossover, PDLP (and
     HiPDLP) on the year and the five years: solve time, iterations, status, objective and
@@ -49,7 +55,7 @@ import tempfile
 import time
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "scenarios" / "example"
@@ -193,16 +199,111 @@ def child_ours(folder: str, out: str, start: str | None, end: str | None, option
             "nonzeros": s["nonzeros"], "hours": res.summary["hours"], "iterations": s["iterations"]}
 
 
-def child_yardstick(folder: str, out: str, start: str | None, end: str | None, options: dict) -> dict:
+def child_yardstick(folder: str, out: str, start: str | None, end: str | None, options: dict,
+                    case: str = "unedited") -> dict:
+    """In a fresh process: the yardstick's steps [s]; ``case`` as in :data:`EDITS` (its LP's arrays
+    edited by :data:`YARDSTICK_EDITS`, if it changes the optimum)."""
     t0 = time.perf_counter()
     sys.path.insert(0, str(YARDSTICK.parent))
     import yardstick
 
     t1 = time.perf_counter()
-    res = yardstick.run(folder, out, start, end, options or None)
+    res = yardstick.run(folder, out, start, end, options or None, edit=YARDSTICK_EDITS.get(case))
     res["import_s"] = t1 - t0
     res["results_s"] = 0.0
     return res
+
+
+#: The s21 fleet's cap and heat revenue of the README's "From Python" edit. [MW], [$/MWh]
+README_CAP_MW = 120.0
+README_HEAT_USD_PER_MWH = 3.0
+
+#: The hour whose ``balance`` row the touched-row cases read or rewrite (as in the issue).
+TOUCHED_HOUR = 100
+
+
+def readme_edit(m: Any) -> None:
+    """The README's "From Python" edit, line for line: the s21 fleet capped at
+    :data:`README_CAP_MW` every hour (a user constraint), and a heat revenue of
+    :data:`README_HEAT_USD_PER_MWH` per MWh it draws (``optimiser.add_revenue``)."""
+    import pyomo.environ as pyo
+
+    import optimiser
+
+    m.cap = pyo.Constraint(m.T, rule=lambda m, t: m.asic.power["s21", t] <= README_CAP_MW)
+    optimiser.add_revenue(m, "heat", {t: README_HEAT_USD_PER_MWH * m.asic.power["s21", t] for t in m.T})
+
+
+def readme_edit_arrays(lp: dict) -> None:
+    """:func:`readme_edit` on the yardstick's arrays (``yardstick.build``): the cap as the s21
+    columns' upper bound, the heat revenue on their cost. Another LP with the same optimum."""
+    import numpy as np
+
+    col = dict(lp["out"]["asic"])["s21"]
+    hours = slice(col, col + lp["n"])
+    lp["col_hi"][hours] = np.minimum(lp["col_hi"][hours], README_CAP_MW)
+    lp["c"][hours] += README_HEAT_USD_PER_MWH
+    lp["c_parts"][col] = lp["c_parts"][col] + README_HEAT_USD_PER_MWH
+
+
+def read_balance_row(m: Any) -> None:
+    """Read one balance row as text, as printing it in a notebook does: its expression is made,
+    nothing is changed."""
+    str(m.balance[TOUCHED_HOUR].expr)
+
+
+def rewrite_balance_row(m: Any) -> None:
+    """Set one balance row to its own expression (``set_value``): the LP stays the same."""
+    row = m.balance[TOUCHED_HOUR]
+    row.set_value(row.body == row.upper)
+
+
+def rewrite_sla_row(m: Any) -> None:
+    """Set the first GPU SLA row to its own expression (``set_value``): the LP stays the same."""
+    row = m.gpu.sla[next(iter(m.gpu.sla))]
+    row.set_value(row.body >= row.lower)
+
+
+#: The cases ``--edits`` times on the default year: name -> what is done to the built model.
+EDITS: dict[str, tuple[Callable[[Any], None], ...]] = {
+    "unedited": (),
+    "README edit": (readme_edit,),
+    f"read balance[{TOUCHED_HOUR}]": (read_balance_row,),
+    f"rewrite balance[{TOUCHED_HOUR}]": (rewrite_balance_row,),
+    "rewrite a gpu.sla row": (rewrite_sla_row,),
+    f"rewrite balance[{TOUCHED_HOUR}] and a gpu.sla row": (rewrite_balance_row, rewrite_sla_row),
+}
+
+#: The touched-row cases of :data:`EDITS`: their LP is the unedited one.
+TOUCHED = [k for k in EDITS if k not in ("unedited", "README edit")]
+
+#: What the yardstick does to its arrays for the cases of :data:`EDITS` that change the optimum.
+YARDSTICK_EDITS: dict[str, Callable[[dict], None]] = {"README edit": readme_edit_arrays}
+
+
+def child_edit(folder: str, case: str, options: dict) -> dict:
+    """In a fresh process: read, build, the edits of ``EDITS[case]``, solve. [s]
+
+    The solve is ``optimiser.solve(m, load_solution=False)``, as for the unedited year elsewhere;
+    hand-over and solve are the solver's split (``summary["solver"]``), results the rest of it.
+    """
+    import pyomo.environ  # noqa: F401  (the README's import; not timed)
+
+    import optimiser
+
+    sc = optimiser.load_scenario(folder)
+    t0 = time.perf_counter()
+    m = optimiser.build(sc)
+    t1 = time.perf_counter()
+    for edit in EDITS[case]:
+        edit(m)
+    t2 = time.perf_counter()
+    res = optimiser.solve(m, options=options or None, load_solution=False)
+    t3 = time.perf_counter()
+    s = res.summary["solver"]
+    return {"build_s": t1 - t0, "edit_s": t2 - t1, "handover_s": s["handover_s"], "solve_s": s["solve_s"],
+            "results_s": (t3 - t2) - s["handover_s"] - s["solve_s"], "objective_usd": res.objective_usd,
+            "rows": s["rows"], "iterations": s["iterations"]}
 
 
 def child_solver(folder: str, start: str | None, end: str | None, options: dict, time_limit: float) -> dict:
@@ -234,7 +335,7 @@ def child_solver(folder: str, start: str | None, end: str | None, options: dict,
 
 
 def _child_cmd(kind: str, folder: Path, out: Path, start: str | None = None, end: str | None = None,
-               options: dict | None = None, time_limit: float | None = None) -> list[str]:
+               options: dict | None = None, time_limit: float | None = None, case: str | None = None) -> list[str]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, str(folder), "--out", str(out),
            "--options", json.dumps(options or {})]
     if start:
@@ -243,6 +344,8 @@ def _child_cmd(kind: str, folder: Path, out: Path, start: str | None = None, end
         cmd += ["--end", end]
     if time_limit:
         cmd += ["--time-limit", str(time_limit)]
+    if case:
+        cmd += ["--case", case]
     return cmd
 
 
@@ -266,10 +369,10 @@ def _median_dicts(runs: list[dict]) -> dict:
 
 
 def measure_split(kind: str, folder: Path, work: Path, repeat: int, start: str | None = None,
-                  end: str | None = None, options: dict | None = None) -> dict:
+                  end: str | None = None, options: dict | None = None, case: str | None = None) -> dict:
     """Median in-process split of ``repeat`` fresh processes, with their peak memory."""
-    return _median_dicts([_child_result(_child_cmd(kind, folder, work / f"{kind}-split-{i}", start, end, options))
-                          for i in range(repeat)])
+    return _median_dicts([_child_result(_child_cmd(kind, folder, work / f"{kind}-split-{i}", start, end, options,
+                                                   case=case)) for i in range(repeat)])
 
 
 def _alternating(cmds: dict[str, list[str]], repeat: int) -> dict[str, dict]:
@@ -511,6 +614,43 @@ def scale_table(work: Path, repeat: int, options: dict, verdicts: Verdicts) -> d
     return report
 
 
+def edits_table(work: Path, repeat: int, options: dict, verdicts: Verdicts) -> dict:
+    """The default year edited as a user does (:data:`EDITS`) against the unedited year.
+
+    In-process split of fresh processes, medians of ``repeat`` with the cases taking turns. Targets:
+    the README's edit costs at most 2x the unedited build + hand-over + solve; touching one row
+    (reading or rewriting it) costs at most 1.5x the unedited hand-over.
+    """
+    runs: dict[str, list[dict]] = {k: [] for k in EDITS}
+    print(f"\n== edits: the default year edited after build, in-process, medians of {repeat} fresh processes ==",
+          flush=True)
+    for i in range(repeat):
+        for case in EDITS:
+            runs[case].append(_child_result(_child_cmd("edit", EXAMPLE, work / "unused", options=options, case=case)))
+    med = {k: _median_dicts(v) for k, v in runs.items()}
+    ys = {c: measure_split("yardstick", EXAMPLE, work, 1, options=options, case=c)["objective_usd"]
+          for c in ["unedited", *YARDSTICK_EDITS]}
+    steps = ["build_s", "edit_s", "handover_s", "solve_s"]
+    base = med["unedited"]
+    base_total = sum(base[x] for x in steps)
+    rows = []
+    for case, r in med.items():
+        total = sum(r[x] for x in steps)
+        rows.append([case, r["rows"]] + [r[x] for x in steps] + [r["results_s"], total, total / base_total,
+                                                                   r["handover_s"] / base["handover_s"],
+                                                                   round(r["peak_mb"])])
+        verdicts.objectives(f"edits, {case}", ys[case if case in YARDSTICK_EDITS else "unedited"],
+                            {"in-process": r["objectives"]})
+    print(_fmt_table(["case", "rows", "build", "edit", "hand-over", "solve", "results", "build..solve",
+                      "ratio", "hand-over ratio", "peak MB"], rows))
+    print("build..solve: build + edit + hand-over + solve [s]; ratios to the unedited year's")
+    total = sum(med["README edit"][x] for x in steps)
+    verdicts.target("README edit: build + edit + hand-over + solve / unedited", total / base_total, 2.0)
+    for case in TOUCHED:
+        verdicts.target(f"{case}: hand-over / unedited hand-over", med[case]["handover_s"] / base["handover_s"], 1.5)
+    return med
+
+
 def solver_table(work: Path, time_limit: float, which: list[str] | None, repeat: int = 3) -> dict:
     five = tiled_scenario(EXAMPLE, work / "five-years", 5)
     report: dict[str, Any] = {}
@@ -576,13 +716,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scale", action="store_true", help="growth with hours and fleets")
     p.add_argument("--solvers", action="store_true", help="compare HiGHS solvers")
     p.add_argument("--whatif", action="store_true", help="the year with proposed changes to other files")
+    p.add_argument("--edits", action="store_true", help="the year edited as the README and notebooks do")
     p.add_argument("--only", action="append", help="with --solvers: only this configuration (repeatable)")
     p.add_argument("--repeat", type=int, default=5, help="runs per measurement (median; default 5)")
     p.add_argument("--time-limit", type=float, default=600.0, help="per solve with --solvers [s]")
     p.add_argument("-O", "--solver-option", action="append", default=[], metavar="KEY=VALUE",
                    help="HiGHS option for --main/--scale runs (both ours and the yardstick)")
     p.add_argument("--json", type=Path, help="also write the figures here")
-    p.add_argument("--child", choices=["ours", "yardstick", "solver"], help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=["ours", "yardstick", "solver", "edit"], help=argparse.SUPPRESS)
+    p.add_argument("--case", choices=list(EDITS), default="unedited", help=argparse.SUPPRESS)
     p.add_argument("scenario", nargs="?", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     p.add_argument("--start", help=argparse.SUPPRESS)
@@ -595,7 +737,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.child == "ours":
             res = child_ours(args.scenario, args.out, args.start, args.end, opts)
         elif args.child == "yardstick":
-            res = child_yardstick(args.scenario, args.out, args.start, args.end, opts)
+            res = child_yardstick(args.scenario, args.out, args.start, args.end, opts, args.case)
+        elif args.child == "edit":
+            res = child_edit(args.scenario, args.case, opts)
         else:
             res = child_solver(args.scenario, args.start, args.end, opts, args.time_limit)
         print(json.dumps(res))
@@ -613,13 +757,15 @@ def main(argv: list[str] | None = None) -> int:
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     print(f"HiGHS options: {options}")
     report: dict[str, Any] = {"machine": info, "options": options}
-    if not (args.main or args.scale or args.solvers or args.whatif):
-        args.main = args.scale = True
+    if not (args.main or args.scale or args.solvers or args.whatif or args.edits):
+        args.main = args.scale = args.edits = True
     verdicts = Verdicts()
     with tempfile.TemporaryDirectory(prefix="dispatch-bench-") as tmp:
         work = Path(tmp)
         if args.main:
             report["main"] = main_table(work, args.repeat, options, verdicts)
+        if args.edits:
+            report["edits"] = edits_table(work, args.repeat, options, verdicts)
         if args.scale:
             report["scale"] = scale_table(work, max(1, min(args.repeat, 3)), options, verdicts)
         if args.solvers:

@@ -24,7 +24,7 @@ import sys
 import time
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import highspy
 import numpy as np
@@ -379,12 +379,33 @@ def write(out: Path, data: pd.DataFrame, lp: dict, x: np.ndarray, y: np.ndarray,
 
 
 def run(folder: str | Path, out: str | Path, start: str | None = None, end: str | None = None,
-        options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Read, build, hand over, solve and write; returns the objective and the time of each step. [s]"""
+        options: dict[str, Any] | None = None, edit: Callable[[dict], None] | None = None) -> dict[str, Any]:
+    """Read, build, hand over, solve and write.
+
+    Parameters
+    ----------
+    folder, out
+        The scenario folder and the folder to write ``dispatch.csv`` and ``summary.json`` to.
+    start, end
+        Override the horizon (ISO 8601).
+    options
+        HiGHS options; default dual simplex with presolve off (the project's default).
+    edit
+        Changes the LP's arrays (the dict :func:`build` returns) in place before the hand-over,
+        e.g. to pose a user's edit of the model (``benchmarks/run.py --edits``); timed with the build.
+
+    Returns
+    -------
+    dict
+        The objective (``objective_usd``), HiGHS's status, the LP's size and the time of each step
+        (``read_s``, ``build_s``, ``handover_s``, ``solve_s``, ``write_s``). [s]
+    """
     t0 = time.perf_counter()
     cfg, data = read(Path(folder), start, end)
     t1 = time.perf_counter()
     lp = build(cfg, data)
+    if edit is not None:
+        edit(lp)
     t2 = time.perf_counter()
     h = handover(lp, dict(options or {"solver": "simplex", "simplex_strategy": 1, "presolve": "off"}))
     t3 = time.perf_counter()
