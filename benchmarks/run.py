@@ -1,6 +1,7 @@
 """``make bench``: how long ``dispatch run`` takes, step by step, against the yardstick.
 
-Modes (combinable; none given = ``--main --scale``, what ``make bench`` runs, about two minutes):
+Modes (combinable; none given = ``--main --edits --scale``, what ``make bench`` runs, about four
+minutes):
 
 ``--main``
     The default year (``scenarios/example``) and a five-year horizon (the year's inputs tiled)
@@ -8,9 +9,18 @@ Modes (combinable; none given = ``--main --scale``, what ``make bench`` runs, ab
     ``--repeat`` runs, alternating, and the peak resident memory of the child) and in-process,
     split into import, read, build, hand-over (compile + ``passModel``), solve, results
     (assembling :class:`optimiser.Results`) and write. Prints the ratio ours / yardstick.
+    Targets: each horizon within 1.5x of the yardstick as a whole process; the year's peak memory
+    at most 250 MB.
 ``--scale``
     Time and memory per step from one week to one, two and five years, and with 1 to 20 ASIC
-    fleets on the year; per-hour cost of each step and its growth against linear.
+    fleets on the year; per-hour cost of each step and its growth against linear (target: every
+    step but the solve within 1.3x of linear). The yardstick solves each case once, for its
+    objective.
+``--edits``
+    The year edited after ``optimiser.build`` as users do (:data:`EDITS`): the README's edit (a
+    cap on every hour and a heat revenue; target: build + edit + hand-over + solve within 2x of the
+    unedited year's) and one row of a family read or rewritten (``balance``, ``gpu.sla``; target:
+    hand-over within 1.5x of the unedited hand-over). In-process, fresh processes taking turns.
 ``--solvers``
     HiGHS dual and primal simplex, interior point with and without crossover, PDLP (and
     HiPDLP) on the year and the five years: solve time, iterations, status, objective and
@@ -22,6 +32,12 @@ Modes (combinable; none given = ``--main --scale``, what ``make bench`` runs, ab
 
 Every measurement runs in a fresh child process; nothing is timed inside this one. Figures go
 to stdout as tables and, with ``--json FILE``, as JSON. See docs/performance.md.
+
+Every objective the timed cases find (each run's) is checked against the yardstick's on the same
+case within a relative :data:`OBJECTIVE_RTOL`; if any differs, the run ends with a list of them
+and exit status 1: the two sides solved different LPs and the times do not compare. Targets print
+``PASS`` or ``FAIL`` after their table and again in a summary at the end; a missed target does not
+change the exit status.
 """
 
 from __future__ import annotations
@@ -39,18 +55,20 @@ import tempfile
 import time
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "scenarios" / "example"
 YARDSTICK = ROOT / "benchmarks" / "yardstick.py"
 HOUR_NS = 3_600_000_000_000
 
-#: HiGHS configurations compared by ``--solvers`` (name -> options).
+#: HiGHS configurations compared by ``--solvers`` (name -> options). ``simplex_strategy``, as
+#: HiGHS's option file names it: 1 dual (serial), 2 dual SIP, 3 dual PAMI, 4 primal.
 SOLVERS: dict[str, dict[str, Any]] = {
     "dual simplex, presolve off (default)": {"solver": "simplex", "simplex_strategy": 1, "presolve": "off"},
     "dual simplex, presolve on": {"solver": "simplex", "simplex_strategy": 1, "presolve": "on"},
-    "dual simplex PAMI (2 threads)": {"solver": "simplex", "simplex_strategy": 2, "presolve": "off"},
+    "dual simplex SIP": {"solver": "simplex", "simplex_strategy": 2, "presolve": "off"},
+    "dual simplex PAMI": {"solver": "simplex", "simplex_strategy": 3, "presolve": "off"},
     "primal simplex": {"solver": "simplex", "simplex_strategy": 4, "presolve": "off"},
     "IPM + crossover": {"solver": "ipm", "run_crossover": "on", "presolve": "on"},
     "IPM, no crossover": {"solver": "ipm", "run_crossover": "off", "presolve": "on"},
@@ -181,16 +199,111 @@ def child_ours(folder: str, out: str, start: str | None, end: str | None, option
             "nonzeros": s["nonzeros"], "hours": res.summary["hours"], "iterations": s["iterations"]}
 
 
-def child_yardstick(folder: str, out: str, start: str | None, end: str | None, options: dict) -> dict:
+def child_yardstick(folder: str, out: str, start: str | None, end: str | None, options: dict,
+                    case: str = "unedited") -> dict:
+    """In a fresh process: the yardstick's steps [s]; ``case`` as in :data:`EDITS` (its LP's arrays
+    edited by :data:`YARDSTICK_EDITS`, if it changes the optimum)."""
     t0 = time.perf_counter()
     sys.path.insert(0, str(YARDSTICK.parent))
     import yardstick
 
     t1 = time.perf_counter()
-    res = yardstick.run(folder, out, start, end, options or None)
+    res = yardstick.run(folder, out, start, end, options or None, edit=YARDSTICK_EDITS.get(case))
     res["import_s"] = t1 - t0
     res["results_s"] = 0.0
     return res
+
+
+#: The s21 fleet's cap and heat revenue of the README's "From Python" edit. [MW], [$/MWh]
+README_CAP_MW = 120.0
+README_HEAT_USD_PER_MWH = 3.0
+
+#: The hour whose ``balance`` row the touched-row cases read or rewrite (as in the issue).
+TOUCHED_HOUR = 100
+
+
+def readme_edit(m: Any) -> None:
+    """The README's "From Python" edit, line for line: the s21 fleet capped at
+    :data:`README_CAP_MW` every hour (a user constraint), and a heat revenue of
+    :data:`README_HEAT_USD_PER_MWH` per MWh it draws (``optimiser.add_revenue``)."""
+    import pyomo.environ as pyo
+
+    import optimiser
+
+    m.cap = pyo.Constraint(m.T, rule=lambda m, t: m.asic.power["s21", t] <= README_CAP_MW)
+    optimiser.add_revenue(m, "heat", {t: README_HEAT_USD_PER_MWH * m.asic.power["s21", t] for t in m.T})
+
+
+def readme_edit_arrays(lp: dict) -> None:
+    """:func:`readme_edit` on the yardstick's arrays (``yardstick.build``): the cap as the s21
+    columns' upper bound, the heat revenue on their cost. Another LP with the same optimum."""
+    import numpy as np
+
+    col = dict(lp["out"]["asic"])["s21"]
+    hours = slice(col, col + lp["n"])
+    lp["col_hi"][hours] = np.minimum(lp["col_hi"][hours], README_CAP_MW)
+    lp["c"][hours] += README_HEAT_USD_PER_MWH
+    lp["c_parts"][col] = lp["c_parts"][col] + README_HEAT_USD_PER_MWH
+
+
+def read_balance_row(m: Any) -> None:
+    """Read one balance row as text, as printing it in a notebook does: its expression is made,
+    nothing is changed."""
+    str(m.balance[TOUCHED_HOUR].expr)
+
+
+def rewrite_balance_row(m: Any) -> None:
+    """Set one balance row to its own expression (``set_value``): the LP stays the same."""
+    row = m.balance[TOUCHED_HOUR]
+    row.set_value(row.body == row.upper)
+
+
+def rewrite_sla_row(m: Any) -> None:
+    """Set the first GPU SLA row to its own expression (``set_value``): the LP stays the same."""
+    row = m.gpu.sla[next(iter(m.gpu.sla))]
+    row.set_value(row.body >= row.lower)
+
+
+#: The cases ``--edits`` times on the default year: name -> what is done to the built model.
+EDITS: dict[str, tuple[Callable[[Any], None], ...]] = {
+    "unedited": (),
+    "README edit": (readme_edit,),
+    f"read balance[{TOUCHED_HOUR}]": (read_balance_row,),
+    f"rewrite balance[{TOUCHED_HOUR}]": (rewrite_balance_row,),
+    "rewrite a gpu.sla row": (rewrite_sla_row,),
+    f"rewrite balance[{TOUCHED_HOUR}] and a gpu.sla row": (rewrite_balance_row, rewrite_sla_row),
+}
+
+#: The touched-row cases of :data:`EDITS`: their LP is the unedited one.
+TOUCHED = [k for k in EDITS if k not in ("unedited", "README edit")]
+
+#: What the yardstick does to its arrays for the cases of :data:`EDITS` that change the optimum.
+YARDSTICK_EDITS: dict[str, Callable[[dict], None]] = {"README edit": readme_edit_arrays}
+
+
+def child_edit(folder: str, case: str, options: dict) -> dict:
+    """In a fresh process: read, build, the edits of ``EDITS[case]``, solve. [s]
+
+    The solve is ``optimiser.solve(m, load_solution=False)``, as for the unedited year elsewhere;
+    hand-over and solve are the solver's split (``summary["solver"]``), results the rest of it.
+    """
+    import pyomo.environ  # noqa: F401  (the README's import; not timed)
+
+    import optimiser
+
+    sc = optimiser.load_scenario(folder)
+    t0 = time.perf_counter()
+    m = optimiser.build(sc)
+    t1 = time.perf_counter()
+    for edit in EDITS[case]:
+        edit(m)
+    t2 = time.perf_counter()
+    res = optimiser.solve(m, options=options or None, load_solution=False)
+    t3 = time.perf_counter()
+    s = res.summary["solver"]
+    return {"build_s": t1 - t0, "edit_s": t2 - t1, "handover_s": s["handover_s"], "solve_s": s["solve_s"],
+            "results_s": (t3 - t2) - s["handover_s"] - s["solve_s"], "objective_usd": res.objective_usd,
+            "rows": s["rows"], "iterations": s["iterations"]}
 
 
 def child_solver(folder: str, start: str | None, end: str | None, options: dict, time_limit: float) -> dict:
@@ -222,7 +335,7 @@ def child_solver(folder: str, start: str | None, end: str | None, options: dict,
 
 
 def _child_cmd(kind: str, folder: Path, out: Path, start: str | None = None, end: str | None = None,
-               options: dict | None = None, time_limit: float | None = None) -> list[str]:
+               options: dict | None = None, time_limit: float | None = None, case: str | None = None) -> list[str]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, str(folder), "--out", str(out),
            "--options", json.dumps(options or {})]
     if start:
@@ -231,45 +344,129 @@ def _child_cmd(kind: str, folder: Path, out: Path, start: str | None = None, end
         cmd += ["--end", end]
     if time_limit:
         cmd += ["--time-limit", str(time_limit)]
+    if case:
+        cmd += ["--case", case]
     return cmd
 
 
+def _child_result(cmd: list[str]) -> dict:
+    """Run a ``--child`` command: the figures it printed, with its peak memory (``peak_mb``)."""
+    _, peak, text = _run_child(cmd)
+    r = json.loads(text.strip().splitlines()[-1])
+    r["peak_mb"] = peak
+    return r
+
+
 def _median_dicts(runs: list[dict]) -> dict:
+    """The first run's figures with every time and memory the median over ``runs``, and the
+    objective of each run (``objectives``)."""
     out = dict(runs[0])
     for k, v in runs[0].items():
         if k.endswith("_s") or k in ("wall_s", "peak_mb"):
             out[k] = statistics.median(r[k] for r in runs)
+    out["objectives"] = [r["objective_usd"] for r in runs]
     return out
 
 
 def measure_split(kind: str, folder: Path, work: Path, repeat: int, start: str | None = None,
-                  end: str | None = None, options: dict | None = None) -> dict:
+                  end: str | None = None, options: dict | None = None, case: str | None = None) -> dict:
     """Median in-process split of ``repeat`` fresh processes, with their peak memory."""
-    runs = []
-    for i in range(repeat):
-        _, peak, text = _run_child(_child_cmd(kind, folder, work / f"{kind}-split-{i}", start, end, options))
-        r = json.loads(text.strip().splitlines()[-1])
-        r["peak_mb"] = peak
-        runs.append(r)
-    return _median_dicts(runs)
+    return _median_dicts([_child_result(_child_cmd(kind, folder, work / f"{kind}-split-{i}", start, end, options,
+                                                   case=case)) for i in range(repeat)])
 
 
-def measure_whole(folder: Path, work: Path, repeat: int, options: dict) -> dict[str, dict]:
-    """``dispatch run`` and the yardstick as whole processes, alternating: median wall, peak memory."""
-    opt_args = [a for k, v in options.items() for a in ("-O", f"{k}={v}")]
-    cmds = {
-        "ours": _dispatch_cmd() + ["run", str(folder), "--out", str(work / "ours-whole"), "-q"] + opt_args,
-        "yardstick": [sys.executable, str(YARDSTICK), str(folder), "--out", str(work / "ys-whole")] + opt_args,
-    }
+def _alternating(cmds: dict[str, list[str]], repeat: int) -> dict[str, dict]:
+    """Run whole processes ``repeat`` times each, alternating their order.
+
+    Parameters
+    ----------
+    cmds
+        Name -> command; each command has ``--out DIR`` and writes ``DIR/summary.json``.
+    repeat
+        Runs of each command.
+
+    Returns
+    -------
+    dict
+        Name -> median wall time (``wall_s``), every wall time (``wall_all_s``), the largest peak
+        memory (``peak_mb``) and the objective each run wrote (``objectives``).
+    """
     walls: dict[str, list[float]] = {k: [] for k in cmds}
     peaks: dict[str, list[float]] = {k: [] for k in cmds}
+    objectives: dict[str, list[float]] = {k: [] for k in cmds}
     for i in range(repeat):
         for k in (list(cmds) if i % 2 == 0 else list(cmds)[::-1]):
             wall, peak, _ = _run_child(cmds[k])
             walls[k].append(wall)
             peaks[k].append(peak)
-    return {k: {"wall_s": statistics.median(walls[k]), "wall_all_s": walls[k], "peak_mb": max(peaks[k])}
-            for k in cmds}
+            summary = Path(cmds[k][cmds[k].index("--out") + 1]) / "summary.json"
+            objectives[k].append(json.loads(summary.read_text())["objective_usd"])
+    return {k: {"wall_s": statistics.median(walls[k]), "wall_all_s": walls[k], "peak_mb": max(peaks[k]),
+                "objectives": objectives[k]} for k in cmds}
+
+
+def measure_whole(folder: Path, work: Path, repeat: int, options: dict) -> dict[str, dict]:
+    """``dispatch run`` and the yardstick as whole processes, alternating (:func:`_alternating`)."""
+    opt_args = [a for k, v in options.items() for a in ("-O", f"{k}={v}")]
+    return _alternating({
+        "ours": _dispatch_cmd() + ["run", str(folder), "--out", str(work / "ours-whole"), "-q"] + opt_args,
+        "yardstick": [sys.executable, str(YARDSTICK), str(folder), "--out", str(work / "ys-whole")] + opt_args,
+    }, repeat)
+
+
+#: Largest relative difference allowed between an objective and its reference (the yardstick's). [-]
+OBJECTIVE_RTOL = 1e-9
+
+
+class Verdicts:
+    """The targets met or missed and the objective checks of one bench run.
+
+    A missed target is reported (``FAIL``) and does not fail the run. An objective that differs
+    from its reference does: the two sides then solved different LPs, and their times do not compare.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.mismatches: list[str] = []
+        self.checked = 0
+
+    def target(self, what: str, value: float, limit: float, unit: str = "x") -> None:
+        """Print and keep a ``PASS``/``FAIL`` line: is ``value`` at most ``limit``?"""
+        line = f"{'PASS' if value <= limit else 'FAIL'}  {what}: {value:.2f}{unit} (target at most {limit:g}{unit})"
+        print(line, flush=True)
+        self.lines.append(line)
+
+    def objectives(self, case: str, reference: float, found: dict[str, list[float]]) -> None:
+        """Check every objective of ``found`` (where it came from -> one per run) against
+        ``reference`` within :data:`OBJECTIVE_RTOL`; print a mismatch at once."""
+        for source, values in found.items():
+            for value in values:
+                self.checked += 1
+                if not abs(value - reference) <= OBJECTIVE_RTOL * abs(reference):  # NaN fails too
+                    msg = (f"{case}, {source}: objective {value:,.6f} USD, reference {reference:,.6f} "
+                           f"(relative difference {abs(value - reference) / abs(reference):.1e})")
+                    print(f"OBJECTIVE MISMATCH  {msg}", flush=True)
+                    self.mismatches.append(msg)
+
+    def report(self) -> int:
+        """Print the summary of targets and objective checks.
+
+        Returns
+        -------
+        int
+            The exit status: 1 if any objective differed from its reference, else 0.
+        """
+        print("\n== summary ==")
+        print("\n".join(self.lines))
+        if not self.mismatches:
+            print(f"PASS  objectives: all {self.checked} within {OBJECTIVE_RTOL:g} of the yardstick's")
+            return 0
+        print(f"FAIL  objectives: {len(self.mismatches)} of {self.checked} differ from the yardstick's by more "
+              f"than {OBJECTIVE_RTOL:g} (relative): the timings compare different LPs")
+        print("\n".join(f"  {m}" for m in self.mismatches))
+        print(f"benchmarks/run.py: {len(self.mismatches)} objective mismatches; see the summary above",
+              file=sys.stderr)
+        return 1
 
 
 STEPS = ["import_s", "read_s", "build_s", "handover_s", "solve_s", "results_s", "write_s"]
@@ -299,7 +496,7 @@ WHATIF: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
-def whatif_table(work: Path, repeat: int, options: dict) -> dict:
+def whatif_table(work: Path, repeat: int, options: dict, verdicts: Verdicts) -> dict:
     """``dispatch run`` on the year as it is and with the :data:`WHATIF` patches, against the yardstick."""
     opt_args = [a for k, v in options.items() for a in ("-O", f"{k}={v}")]
     variants: dict[str, list[str]] = {"as is": _dispatch_cmd()}
@@ -320,18 +517,16 @@ def whatif_table(work: Path, repeat: int, options: dict) -> dict:
     cmds = {k: v + ["run", str(EXAMPLE), "--out", str(work / "whatif-out"), "-q"] + opt_args
             for k, v in variants.items()}
     cmds["yardstick"] = [sys.executable, str(YARDSTICK), str(EXAMPLE), "--out", str(work / "ys-whatif")] + opt_args
-    walls: dict[str, list[float]] = {k: [] for k in cmds}
-    for i in range(repeat):
-        for k in (list(cmds) if i % 2 == 0 else list(cmds)[::-1]):
-            walls[k].append(_run_child(cmds[k])[0])
-    ys = statistics.median(walls["yardstick"])
+    found = _alternating(cmds, repeat)
+    ys = found["yardstick"]["wall_s"]
     print(f"\n== what if: dispatch run on the year, whole process, medians of {repeat} ==")
-    rows = [[k, statistics.median(w), statistics.median(w) / ys] for k, w in walls.items()]
-    print(_fmt_table(["variant", "wall s", "ratio to yardstick"], rows))
-    return {k: {"wall_s": statistics.median(w), "wall_all_s": w} for k, w in walls.items()}
+    print(_fmt_table(["variant", "wall s", "ratio to yardstick"], [[k, r["wall_s"], r["wall_s"] / ys]
+                                                                   for k, r in found.items()]))
+    verdicts.objectives("what if", found["yardstick"]["objectives"][0], {k: r["objectives"] for k, r in found.items()})
+    return found
 
 
-def main_table(work: Path, repeat: int, options: dict) -> dict:
+def main_table(work: Path, repeat: int, options: dict, verdicts: Verdicts) -> dict:
     five = tiled_scenario(EXAMPLE, work / "five-years", 5)
     report: dict[str, Any] = {}
     for label, folder in (("1 year", EXAMPLE), ("5 years", five)):
@@ -356,11 +551,17 @@ def main_table(work: Path, repeat: int, options: dict) -> dict:
                           "whole process", "peak MB"], rows))
         print("whole-process walls [s]: ours " + ", ".join(f"{w:.2f}" for w in whole["ours"]["wall_all_s"])
               + "; yardstick " + ", ".join(f"{w:.2f}" for w in whole["yardstick"]["wall_all_s"]))
+        verdicts.objectives(label, y["objective_usd"], {
+            "dispatch run": whole["ours"]["objectives"], "yardstick.py": whole["yardstick"]["objectives"],
+            "in-process": o["objectives"], "yardstick in-process": y["objectives"]})
+        verdicts.target(f"{label}: dispatch run / yardstick, whole process",
+                        whole["ours"]["wall_s"] / whole["yardstick"]["wall_s"], 1.5)
         report[label] = {"whole": whole, "split": split}
+    verdicts.target("1 year: peak memory of dispatch run", report["1 year"]["whole"]["ours"]["peak_mb"], 250, " MB")
     return report
 
 
-def scale_table(work: Path, repeat: int, options: dict) -> dict:
+def scale_table(work: Path, repeat: int, options: dict, verdicts: Verdicts) -> dict:
     five = tiled_scenario(EXAMPLE, work / "five-years", 5)
     cfg = tomllib.loads((EXAMPLE / "scenario.toml").read_text())
     import pandas as pd
@@ -377,6 +578,8 @@ def scale_table(work: Path, repeat: int, options: dict) -> dict:
     rows, report = [], {}
     for label, folder, s, e in cases:
         r = measure_split("ours", folder, work, repeat, s, e, options)
+        reference = measure_split("yardstick", folder, work, 1, s, e, options)["objective_usd"]
+        verdicts.objectives(f"scale, {label}", reference, {"in-process": r["objectives"]})
         report[label] = r
         rows.append([label, r["hours"], r["columns"], r["nonzeros"]] + [r[x] for x in STEPS[1:]]
                     + [round(r["peak_mb"])])
@@ -404,11 +607,48 @@ def scale_table(work: Path, repeat: int, options: dict) -> dict:
                 for label, r in report.items() if not label.endswith("fleets, 1 year") and label != "1 week"]
     print("\nper hour of horizon (us/h; memory kB/h above the one-week run)")
     print(_fmt_table(["case", "hours", "read", "build", "hand-over", "results", "write", "memory"], per_hour))
-    verdict = "yes" if worst <= 1.3 else "NO"
-    print(f"every step but the solve within 1.3x of linear (noise allowance): {verdict} (worst {worst:.2f})")
+    verdicts.target("scale: every step but the solve, worst growth against linear (1.3 = noise allowance)",
+                    worst, 1.3)
     report["growth"] = growth
-    report["linear"] = verdict == "yes"
+    report["linear"] = worst <= 1.3
     return report
+
+
+def edits_table(work: Path, repeat: int, options: dict, verdicts: Verdicts) -> dict:
+    """The default year edited as a user does (:data:`EDITS`) against the unedited year.
+
+    In-process split of fresh processes, medians of ``repeat`` with the cases taking turns. Targets:
+    the README's edit costs at most 2x the unedited build + hand-over + solve; touching one row
+    (reading or rewriting it) costs at most 1.5x the unedited hand-over.
+    """
+    runs: dict[str, list[dict]] = {k: [] for k in EDITS}
+    print(f"\n== edits: the default year edited after build, in-process, medians of {repeat} fresh processes ==",
+          flush=True)
+    for i in range(repeat):
+        for case in EDITS:
+            runs[case].append(_child_result(_child_cmd("edit", EXAMPLE, work / "unused", options=options, case=case)))
+    med = {k: _median_dicts(v) for k, v in runs.items()}
+    ys = {c: measure_split("yardstick", EXAMPLE, work, 1, options=options, case=c)["objective_usd"]
+          for c in ["unedited", *YARDSTICK_EDITS]}
+    steps = ["build_s", "edit_s", "handover_s", "solve_s"]
+    base = med["unedited"]
+    base_total = sum(base[x] for x in steps)
+    rows = []
+    for case, r in med.items():
+        total = sum(r[x] for x in steps)
+        rows.append([case, r["rows"]] + [r[x] for x in steps] + [r["results_s"], total, total / base_total,
+                                                                   r["handover_s"] / base["handover_s"],
+                                                                   round(r["peak_mb"])])
+        verdicts.objectives(f"edits, {case}", ys[case if case in YARDSTICK_EDITS else "unedited"],
+                            {"in-process": r["objectives"]})
+    print(_fmt_table(["case", "rows", "build", "edit", "hand-over", "solve", "results", "build..solve",
+                      "ratio", "hand-over ratio", "peak MB"], rows))
+    print("build..solve: build + edit + hand-over + solve [s]; ratios to the unedited year's")
+    total = sum(med["README edit"][x] for x in steps)
+    verdicts.target("README edit: build + edit + hand-over + solve / unedited", total / base_total, 2.0)
+    for case in TOUCHED:
+        verdicts.target(f"{case}: hand-over / unedited hand-over", med[case]["handover_s"] / base["handover_s"], 1.5)
+    return med
 
 
 def solver_table(work: Path, time_limit: float, which: list[str] | None, repeat: int = 3) -> dict:
@@ -476,13 +716,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scale", action="store_true", help="growth with hours and fleets")
     p.add_argument("--solvers", action="store_true", help="compare HiGHS solvers")
     p.add_argument("--whatif", action="store_true", help="the year with proposed changes to other files")
+    p.add_argument("--edits", action="store_true", help="the year edited as the README and notebooks do")
     p.add_argument("--only", action="append", help="with --solvers: only this configuration (repeatable)")
     p.add_argument("--repeat", type=int, default=5, help="runs per measurement (median; default 5)")
     p.add_argument("--time-limit", type=float, default=600.0, help="per solve with --solvers [s]")
     p.add_argument("-O", "--solver-option", action="append", default=[], metavar="KEY=VALUE",
                    help="HiGHS option for --main/--scale runs (both ours and the yardstick)")
     p.add_argument("--json", type=Path, help="also write the figures here")
-    p.add_argument("--child", choices=["ours", "yardstick", "solver"], help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=["ours", "yardstick", "solver", "edit"], help=argparse.SUPPRESS)
+    p.add_argument("--case", choices=list(EDITS), default="unedited", help=argparse.SUPPRESS)
     p.add_argument("scenario", nargs="?", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     p.add_argument("--start", help=argparse.SUPPRESS)
@@ -495,7 +737,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.child == "ours":
             res = child_ours(args.scenario, args.out, args.start, args.end, opts)
         elif args.child == "yardstick":
-            res = child_yardstick(args.scenario, args.out, args.start, args.end, opts)
+            res = child_yardstick(args.scenario, args.out, args.start, args.end, opts, args.case)
+        elif args.child == "edit":
+            res = child_edit(args.scenario, args.case, opts)
         else:
             res = child_solver(args.scenario, args.start, args.end, opts, args.time_limit)
         print(json.dumps(res))
@@ -513,21 +757,26 @@ def main(argv: list[str] | None = None) -> int:
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     print(f"HiGHS options: {options}")
     report: dict[str, Any] = {"machine": info, "options": options}
-    if not (args.main or args.scale or args.solvers or args.whatif):
-        args.main = args.scale = True
+    if not (args.main or args.scale or args.solvers or args.whatif or args.edits):
+        args.main = args.scale = args.edits = True
+    verdicts = Verdicts()
     with tempfile.TemporaryDirectory(prefix="dispatch-bench-") as tmp:
         work = Path(tmp)
         if args.main:
-            report["main"] = main_table(work, args.repeat, options)
+            report["main"] = main_table(work, args.repeat, options, verdicts)
+        if args.edits:
+            report["edits"] = edits_table(work, args.repeat, options, verdicts)
         if args.scale:
-            report["scale"] = scale_table(work, max(1, min(args.repeat, 3)), options)
+            report["scale"] = scale_table(work, max(1, min(args.repeat, 3)), options, verdicts)
         if args.solvers:
             report["solvers"] = solver_table(work, args.time_limit, args.only, args.repeat)
         if args.whatif:
-            report["whatif"] = whatif_table(work, args.repeat, options)
+            report["whatif"] = whatif_table(work, args.repeat, options, verdicts)
+    report["targets"] = verdicts.lines
+    report["objective_mismatches"] = verdicts.mismatches
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    return 0
+    return verdicts.report()
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import sys
 import time
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import highspy
 import numpy as np
@@ -91,12 +91,56 @@ def read(folder: Path, start: str | None = None, end: str | None = None) -> tupl
             dates = cfg.get("bitcoin", {}).get("halving_dates", HALVINGS)
             moments = np.sort([_utc(d).as_unit("ns").value for d in dates])
             data["subsidy_btc"] = 50.0 * np.ldexp(1.0, -np.searchsorted(moments, hours.as_unit("ns").asi8, "right"))
-        catalogue = Path(os.environ.get("DISPATCH_MODELS", ROOT / "models"))
+        catalogue = catalogue_dir(cfg, folder)
         for f in cfg["asic"]:
-            if "efficiency_j_per_th" not in f:
-                f["efficiency_j_per_th"] = tomllib.loads((catalogue / "asic" / f"{f['model']}.toml").read_text())[
-                    "efficiency_j_per_th"]
+            f["efficiency_j_per_th"] = efficiency(f, catalogue)
     return cfg, data
+
+
+def catalogue_dir(cfg: dict, folder: Path) -> Path:
+    """The machine catalogue :func:`optimiser.load_scenario` reads for this scenario.
+
+    Parameters
+    ----------
+    cfg
+        The scenario's configuration, as read from ``scenario.toml``.
+    folder
+        The scenario folder.
+
+    Returns
+    -------
+    Path
+        The scenario's ``catalogue`` (relative to ``folder`` unless absolute), else
+        ``$DISPATCH_MODELS`` if set and not empty, else the repository's ``models/``.
+    """
+    if "catalogue" in cfg:
+        named = Path(cfg["catalogue"])
+        return named if named.is_absolute() else folder / named
+    override = os.environ.get("DISPATCH_MODELS", "").strip()
+    return Path(override).expanduser() if override else ROOT / "models"
+
+
+def efficiency(fleet: dict, catalogue: Path) -> float:
+    """An ASIC fleet's efficiency as the project resolves it. [J/TH]
+
+    Parameters
+    ----------
+    fleet
+        One ``[[asic]]`` table of ``scenario.toml``.
+    catalogue
+        The machine catalogue (:func:`catalogue_dir`).
+
+    Returns
+    -------
+    float
+        The fleet's own ``efficiency_j_per_th`` if it states one; else its catalogue machine's
+        ``power_w / hashrate_th_per_s``, which is what :mod:`optimiser.catalogue` puts in
+        ``Machine.efficiency_j_per_th`` (the file's stated efficiency may differ by up to 2 %).
+    """
+    if "efficiency_j_per_th" in fleet:
+        return float(fleet["efficiency_j_per_th"])
+    machine = tomllib.loads((catalogue / "asic" / f"{fleet['model']}.toml").read_text())
+    return machine["power_w"] / machine["hashrate_th_per_s"]
 
 
 def _months(local: pd.DatetimeIndex, period: str) -> tuple[int, np.ndarray]:
@@ -347,12 +391,33 @@ def write(out: Path, data: pd.DataFrame, lp: dict, x: np.ndarray, y: np.ndarray,
 
 
 def run(folder: str | Path, out: str | Path, start: str | None = None, end: str | None = None,
-        options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Read, build, hand over, solve and write; returns the objective and the time of each step. [s]"""
+        options: dict[str, Any] | None = None, edit: Callable[[dict], None] | None = None) -> dict[str, Any]:
+    """Read, build, hand over, solve and write.
+
+    Parameters
+    ----------
+    folder, out
+        The scenario folder and the folder to write ``dispatch.csv`` and ``summary.json`` to.
+    start, end
+        Override the horizon (ISO 8601).
+    options
+        HiGHS options; default dual simplex with presolve off (the project's default).
+    edit
+        Changes the LP's arrays (the dict :func:`build` returns) in place before the hand-over,
+        e.g. to pose a user's edit of the model (``benchmarks/run.py --edits``); timed with the build.
+
+    Returns
+    -------
+    dict
+        The objective (``objective_usd``), HiGHS's status, the LP's size and the time of each step
+        (``read_s``, ``build_s``, ``handover_s``, ``solve_s``, ``write_s``). [s]
+    """
     t0 = time.perf_counter()
     cfg, data = read(Path(folder), start, end)
     t1 = time.perf_counter()
     lp = build(cfg, data)
+    if edit is not None:
+        edit(lp)
     t2 = time.perf_counter()
     h = handover(lp, dict(options or {"solver": "simplex", "simplex_strategy": 1, "presolve": "off"}))
     t3 = time.perf_counter()
