@@ -35,6 +35,23 @@ class UserLinear:
         return float(self.coef @ x[self.cols]) + self.constant if len(self.cols) else self.constant
 
 
+@dataclass
+class HourlyLinear:
+    """A stream given hour by hour: ``total`` is the whole stream, entry ``i`` of
+    ``total.cols``/``total.coef`` belongs to ``keys[owner[i]]``, which adds ``constants[k]``."""
+
+    keys: list
+    total: UserLinear
+    owner: np.ndarray
+    constants: np.ndarray
+
+    def values(self, x: np.ndarray) -> np.ndarray:
+        """The value of each key's part at ``x``, in the order of ``keys``."""
+        t = self.total
+        parts = t.coef * x[t.cols] if len(t.cols) else np.zeros(0)
+        return np.bincount(self.owner, weights=parts, minlength=len(self.keys)) + self.constants
+
+
 _ROW_BITS = 31
 _ROW_MASK = (1 << _ROW_BITS) - 1
 
@@ -148,13 +165,15 @@ class LP:
     user_rows: list[tuple[Any, int]]
     user_cols: list[Any]
     streams: dict[tuple[str, str], UserLinear] = field(default_factory=dict)
-    hourly: dict[tuple[str, str], dict[Any, UserLinear]] = field(default_factory=dict)
+    hourly: dict[tuple[str, str], "HourlyLinear"] = field(default_factory=dict)
     fast_objective: bool = True
     var_size: dict[int, int] = field(default_factory=dict)
     var_names: dict[str, tuple[int, int]] = field(default_factory=dict)
     families: dict[str, tuple[int, int]] = field(default_factory=dict)
     row_names: dict[int, str] = field(default_factory=dict)
+    """Names of the rows compiled from Pyomo (filled when pickled; else see ``user_rows``)."""
     col_names: list[str] = field(default_factory=list)
+    """Names of the user columns (filled when pickled; else see ``user_cols``)."""
     objective_linear: UserLinear | None = None
 
     @property
@@ -168,7 +187,9 @@ class LP:
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state.update(var_start={}, var_size={}, blocks=[], user_rows=[], user_cols=[])
+        state.update(var_start={}, var_size={}, blocks=[], user_rows=[], user_cols=[],
+                     row_names={row: d.name for d, row in self.user_rows} or self.row_names,
+                     col_names=[v.name for v in self.user_cols] or self.col_names)
         return state
 
 
@@ -259,15 +280,25 @@ class _Columns:
         self._map[id(v)] = c
         return c
 
-    def linear(self, expr: Any, what: str) -> UserLinear:
+    def terms(self, expr: Any, what: Any) -> tuple[list[int], list[float], float]:
+        """Columns, coefficients and constant of a linear expression; ``what`` (a string, or a
+        component whose name is taken only for an error message) names it."""
         try:
             repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
         except (ValueError, TypeError) as err:
-            raise DispatchError(f"{what} cannot be evaluated: {err}") from None
+            raise DispatchError(f"{_what(what)} cannot be evaluated: {err}") from None
         if repn.nonlinear_expr is not None or repn.quadratic_vars:
-            raise DispatchError(f"{what} is not linear: this tool solves linear programs only")
-        cols = np.array([self.col(v) for v in repn.linear_vars], dtype=np.int64)
-        return UserLinear(cols, np.array(repn.linear_coefs, dtype=float), float(pyo.value(repn.constant)))
+            raise DispatchError(f"{_what(what)} is not linear: this tool solves linear programs only")
+        col = self.col
+        return [col(v) for v in repn.linear_vars], list(repn.linear_coefs), float(pyo.value(repn.constant))
+
+    def linear(self, expr: Any, what: Any) -> UserLinear:
+        cols, coefs, constant = self.terms(expr, what)
+        return UserLinear(np.array(cols, dtype=np.int64), np.array(coefs, dtype=float), constant)
+
+
+def _what(what: Any) -> str:
+    return what if isinstance(what, str) else f"constraint {what.name}"
 
 
 def _column_bounds(reg: Registry) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -359,11 +390,14 @@ def compile_lp(m: Any) -> LP:
         row_lo = np.concatenate(lo_parts) if lo_parts else np.zeros(0)
         row_hi = np.concatenate(hi_parts) if hi_parts else np.zeros(0)
         u_lo, u_hi = [], []
+        e_rows: list[int] = []
+        e_cols: list[int] = []
+        e_vals: list[float] = []
         for d, row in pending:
             body, lb, ub = _row_bounds(d)
-            lin = cols.linear(body, f"constraint {d.name}")
-            lb, ub = lb - lin.constant, ub - lin.constant
-            if len(lin.cols) == 0:
+            r_cols, r_coefs, constant = cols.terms(body, d)
+            lb, ub = lb - constant, ub - constant
+            if not r_cols:
                 if lb <= 1e-9 and ub >= -1e-9:
                     if row is not None:  # an edited registered row that became trivial
                         row_lo[row], row_hi[row] = -np.inf, np.inf
@@ -376,9 +410,13 @@ def compile_lp(m: Any) -> LP:
                 u_hi.append(ub)
             else:
                 row_lo[row], row_hi[row] = lb, ub
-            keys.append(entry_keys(np.full(len(lin.cols), row), lin.cols))
-            vals.append(lin.coef)
+            e_rows.extend([row] * len(r_cols))
+            e_cols.extend(r_cols)
+            e_vals.extend(r_coefs)
             user_rows.append((d, row))
+        if e_rows:
+            keys.append(entry_keys(np.array(e_rows, dtype=np.int64), np.array(e_cols, dtype=np.int64)))
+            vals.append(np.array(e_vals, dtype=float))
         if u_lo:
             row_lo = np.concatenate([row_lo, np.array(u_lo, float)])
             row_hi = np.concatenate([row_hi, np.array(u_hi, float)])
@@ -392,7 +430,7 @@ def compile_lp(m: Any) -> LP:
         maximize = obj.sense == pyo.maximize
         fast = obj is reg.objective_component and obj.expr is reg.objective_expr
         streams: dict[tuple[str, str], UserLinear] = {}
-        hourly: dict[tuple[str, str], dict[Any, UserLinear]] = {}
+        hourly: dict[tuple[str, str], HourlyLinear] = {}
         c_parts_i, c_parts_v = [], []
         offset = 0.0
         for term, data in reg.objective_parts:
@@ -407,11 +445,20 @@ def compile_lp(m: Any) -> LP:
                 continue
             expr = data.expr
             if term.by_hour is not None and expr is term.expr:
-                hourly[key] = {t: cols.linear(e, f"stream {term.kind}[{term.name}]") for t, e in term.by_hour.items()}
-                hs = list(hourly[key].values())
-                ul = UserLinear(np.concatenate([h.cols for h in hs]) if hs else np.zeros(0, np.int64),
-                                np.concatenate([h.coef for h in hs]) if hs else np.zeros(0),
-                                float(sum(h.constant for h in hs)))
+                what = f"stream {term.kind}[{term.name}]"
+                h_cols: list[int] = []
+                h_coefs: list[float] = []
+                owner: list[int] = []
+                constants: list[float] = []
+                for j, e in enumerate(term.by_hour.values()):
+                    t_cols, t_coefs, t_const = cols.terms(e, what)
+                    h_cols.extend(t_cols)
+                    h_coefs.extend(t_coefs)
+                    owner.extend([j] * len(t_cols))
+                    constants.append(t_const)
+                ul = UserLinear(np.array(h_cols, dtype=np.int64), np.array(h_coefs, dtype=float), float(sum(constants)))
+                hourly[key] = HourlyLinear(list(term.by_hour), ul, np.array(owner, dtype=np.int64),
+                                           np.array(constants, dtype=float))
             else:
                 ul = cols.linear(expr, f"stream {term.kind}[{term.name}]")
             streams[key] = ul
@@ -448,7 +495,7 @@ def compile_lp(m: Any) -> LP:
     var_names = {vi.component.name: (cols.start[id(vi.component)], vi.size) for vi in reg.vars}
     return LP(c, offset, A, row_lo, row_hi, col_lo, col_hi, integrality, maximize, cols.start, blocks,
               user_rows, cols.extra, streams, hourly, fast, cols.size, var_names, families,
-              {row: d.name for d, row in user_rows}, [v.name for v in cols.extra], objective_linear)
+              objective_linear=objective_linear)
 
 
 

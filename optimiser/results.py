@@ -83,11 +83,11 @@ def _values(m: Any, sol: Solution) -> tuple[dict[str, float], dict[str, float], 
             val = ul.value(x)
             by_hour = sol.lp.hourly.get(key)
             if by_hour is not None:
-                for t, hl in by_hour.items():
+                for t, v in zip(by_hour.keys, by_hour.values(x).tolist()):
                     if isinstance(t, (int, np.integer)) and 0 <= t < n:
-                        book[int(t)] += hl.value(x)
+                        book[int(t)] += v
                     else:
-                        unbooked += term.sign * hl.value(x)
+                        unbooked += term.sign * v
             else:
                 unbooked += term.sign * val
         else:
