@@ -17,12 +17,21 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .bitcoin import DEFAULT_HALVING_DATES
 from .errors import InputError, Problem
@@ -160,11 +169,77 @@ class Reserve(_Table):
     product: str
     price_column: str = Field(description="Column holding the capacity price. [$/MW/h]")
     max_mw: float = Field(ge=0, description="Most that may be offered in an hour. [MW]")
-    eligible: tuple[FleetKind, ...] = Field(
-        default=("asic", "flex"), min_length=1, description="Fleet kinds whose load may back it."
+    eligible: tuple[FleetKind | Literal["battery"], ...] = Field(
+        default=("asic", "flex"), min_length=1, description="Fleet kinds (or batteries) that may back it."
     )
 
     _check = field_validator("product")(classmethod(lambda cls, v: _check_name(v)))
+
+
+class Battery(_Table):
+    """A battery behind the meter: charged from the site's power, discharged into it.
+
+    Power is at the meter; the round-trip efficiency is split evenly, ``sqrt(eta)`` on the way
+    in and on the way out. At the end of the horizon (or window) the stored energy is either
+    back to at least what it started with (``end = "cyclic"``) or valued at
+    ``end_value_usd_per_mwh`` (``end = "valued"``; given that value alone implies it).
+    """
+
+    name: str
+    power_mw: float = Field(ge=0, allow_inf_nan=False, description="Charge and discharge limit at the meter. [MW]")
+    energy_mwh: float = Field(ge=0, allow_inf_nan=False, description="Energy it stores when full. [MWh]")
+    round_trip_efficiency: float = Field(
+        gt=0, le=1, description="Energy out per energy in, at the meter; sqrt of it each way. [-]"
+    )
+    min_soc: float = Field(default=0.0, ge=0, le=1, description="Least stored energy, a share of energy_mwh. [-]")
+    max_soc: float = Field(default=1.0, ge=0, le=1, description="Most stored energy, a share of energy_mwh. [-]")
+    initial_soc: float = Field(
+        default=0.5, ge=0, le=1, description="Stored energy before the first hour, a share of energy_mwh. [-]"
+    )
+    end: Literal["cyclic", "valued"] | None = Field(
+        default=None, description='"cyclic" (default) or "valued" (default when end_value_usd_per_mwh is given).'
+    )
+    end_value_usd_per_mwh: float | None = Field(
+        default=None, allow_inf_nan=False, validate_default=True,
+        description="Worth of each MWh stored at the end, with end = 'valued'. [$/MWh]",
+    )
+    om_usd_per_mwh: float = Field(
+        default=0.0, ge=0, allow_inf_nan=False, description="Variable O&M on discharged energy at the meter. [$/MWh]"
+    )
+
+    _check = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
+
+    @field_validator("max_soc")
+    @classmethod
+    def _band(cls, v: float, info: ValidationInfo) -> float:
+        low = info.data.get("min_soc")
+        if low is not None and v < low:
+            raise ValueError(f"max_soc ({v}) is below min_soc ({low})")
+        return v
+
+    @field_validator("end_value_usd_per_mwh")
+    @classmethod
+    def _end(cls, v: float | None, info: ValidationInfo) -> float | None:
+        end = info.data.get("end")
+        if end == "valued" and v is None:
+            raise ValueError('end = "valued" needs end_value_usd_per_mwh')
+        if end == "cyclic" and v is not None:
+            raise ValueError('end = "cyclic" takes no end value: remove it, or set end = "valued"')
+        return v
+
+    @property
+    def cyclic(self) -> bool:
+        """True when the stored energy must end at least where it started."""
+        return self.end_value_usd_per_mwh is None
+
+
+def _unique_batteries(v: tuple[Battery, ...]) -> tuple[Battery, ...]:
+    names = [b.name for b in v]
+    for name in dict.fromkeys(n for n in names if names.count(n) > 1):
+        where = " and ".join(f"battery[{i}]" for i, n in enumerate(names) if n == name)
+        raise ValueError(f"battery name '{name}' is used twice ({where}): names must be unique (they name the "
+                         "output columns)")
+    return v
 
 
 class DemandCharge(_Table):
@@ -217,6 +292,7 @@ class ScenarioConfig(_Table):
     gpu: tuple[GpuFleet, ...] = ()
     flex: tuple[FlexLoad, ...] = ()
     reserve: tuple[Reserve, ...] = ()
+    battery: Annotated[tuple[Battery, ...], AfterValidator(_unique_batteries)] = ()
     demand_charge: DemandCharge | None = None
     coincident_peak: CoincidentPeak | None = None
     bitcoin: BitcoinConfig = BitcoinConfig()
@@ -530,7 +606,7 @@ def check_config(
                     key="ppa.volume_mw",
                 )
             )
-    kinds = {k for k, f in config.fleets() if f.capacity_mw > 0}
+    kinds = {k for k, f in config.fleets() if f.capacity_mw > 0} | {"battery" for b in config.battery if b.power_mw > 0}
     for i, r in enumerate(config.reserve):
         if not kinds & set(r.eligible) and r.max_mw > 0:
             problems.append(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..scenario import Scenario
+from .battery import Batteries
 from .core import Lin, Registry, Term, add_cost, add_revenue, build, write_objective
 from .fleets import AsicFleets, FlexLoads, GpuFleets
 from .reserves import Reserves
@@ -14,7 +15,7 @@ from .tariffs import CoincidentPeak, DemandCharge
 from .window import State, Window
 
 __all__ = [
-    "AsicFleets", "CoincidentPeak", "DemandCharge", "FlexLoads", "GpuFleets", "Lin", "Registry",
+    "AsicFleets", "Batteries", "CoincidentPeak", "DemandCharge", "FlexLoads", "GpuFleets", "Lin", "Registry",
     "Reserves", "Site", "State", "Term", "Window", "add_cost", "add_revenue", "build", "default_components",
     "state_after", "write_objective",
 ]
@@ -49,6 +50,8 @@ def default_components(scenario: Scenario) -> list[Any]:
         comps.append(GpuFleets())
     if cfg.flex:
         comps.append(FlexLoads())
+    if cfg.battery:
+        comps.append(Batteries())
     comps.append(Site())
     if cfg.reserve:
         comps.append(Reserves())

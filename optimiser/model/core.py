@@ -333,6 +333,7 @@ class Registry:
         self.rows: list[RowBlock] = []
         self.terms: list[Term] = []
         self.loads: list[LoadDraw] = []
+        self.backing: list[LoadDraw] = []
         self.balance_lins: list[Lin] = []
         self.supply = np.zeros(self.n)
         self.reporters: list[Callable[[Any], dict[str, np.ndarray]]] = []
@@ -446,6 +447,19 @@ class Registry:
     def load_lins(self, kinds: Sequence[str] | None = None) -> list[Lin]:
         """The registered draws of the given fleet kinds (all when ``None``)."""
         return [d.lin for d in self.loads if kinds is None or d.kind in kinds]
+
+    def add_backing(self, kind: str, fleet: str, lin: Lin) -> None:
+        """Register reserve capability that is not a draw to curtail (``lin.row`` = hour). [MW]
+
+        A reserve product eligible for ``kind`` counts it as it counts that kind's draws: MW by
+        which the component can lower its net draw at the meter on call (a battery's charge it
+        can stop plus the discharge it can add, within its stored energy).
+        """
+        self.backing.append(LoadDraw(kind, fleet, lin))
+
+    def backing_lins(self, kinds: Sequence[str]) -> list[Lin]:
+        """What may back reserves of the given kinds: their draws and their registered capability."""
+        return self.load_lins(kinds) + [d.lin for d in self.backing if d.kind in kinds]
 
     def add_reporter(self, fn: Callable[[Any], dict[str, np.ndarray]]) -> None:
         """Register a function of the solution returning hourly ``dispatch.csv`` columns."""

@@ -14,7 +14,8 @@ class Reserves:
     """``m.reserves.offer[a, t]`` MW of product ``a`` offered in hour ``t``, paid its hourly price.
 
     Each product is backed by the load of the fleet kinds eligible for it (``"asic"``,
-    ``"flex"``; ``"gpu"`` means a GPU fleet's spot load: its firm load is sold to the tenant):
+    ``"flex"``; ``"gpu"`` means a GPU fleet's spot load: its firm load is sold to the tenant), and
+    by what other components register as capability (:meth:`Registry.add_backing`, ``"battery"``):
     ``m.reserves.backing[a, t]``, and, with several products, all of them together by the
     load eligible for any: ``m.reserves.total[t]``.
     """
@@ -41,13 +42,13 @@ class Reserves:
             reg.add_term(f"reserve_{r.product}", "revenue", [Lin(offer, pos, sc.series(r.price_column), hours)])
             keys += [(r.product, t) for t in range(n)]
             lins.append(Lin(offer, pos, 1.0, i * n + hours))
-            lins += [Lin(l.var, l.pos, -l.coef, i * n + l.row) for l in reg.load_lins(r.eligible)]
+            lins += [Lin(l.var, l.pos, -l.coef, i * n + l.row) for l in reg.backing_lins(r.eligible)]
         reg.add_rows(m.reserves, "backing", keys, lins, None, 0.0, family="reserve",
                      doc="offer[a,t] <= load of the fleets eligible for a [MW]")
         if len(products) > 1:
             kinds = sorted({k for r in products for k in r.eligible})
             tl = [Lin(offer, np.arange(len(names) * n), 1.0, np.tile(hours, len(names)))]
-            tl += [Lin(l.var, l.pos, -l.coef, l.row) for l in reg.load_lins(kinds)]
+            tl += [Lin(l.var, l.pos, -l.coef, l.row) for l in reg.backing_lins(kinds)]
             reg.add_rows(m.reserves, "total", hours, tl, None, 0.0, family="reserve",
                          doc="sum of offers <= load of the fleets eligible for any product [MW]")
 
