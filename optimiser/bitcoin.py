@@ -33,20 +33,32 @@ import pandas as pd
 
 __all__ = [
     "DEFAULT_HALVING_DATES",
+    "GENESIS_BLOCK_TIME",
+    "KNOWN_HALVING_DATES",
+    "PROJECTED_HALVING_DATES",
     "INITIAL_SUBSIDY_BTC",
     "subsidy_btc",
     "hashprice_usd_per_ph_day",
     "asic_revenue_usd_per_mwh",
 ]
 
-DEFAULT_HALVING_DATES: tuple[str, ...] = (
+KNOWN_HALVING_DATES: tuple[str, ...] = (
     "2012-11-28T15:24:38Z",
     "2016-07-09T16:46:13Z",
     "2020-05-11T19:23:43Z",
     "2024-04-20T00:09:27Z",
-    "2028-04-15T00:00:00Z",
 )
+"""Moments of the halvings that have happened: the times of blocks 210,000, 420,000, 630,000 and
+840,000. [UTC]"""
+
+PROJECTED_HALVING_DATES: tuple[str, ...] = ("2028-04-15T00:00:00Z",)
+"""Estimated moments of the halvings to come (block 1,050,000). [UTC]"""
+
+DEFAULT_HALVING_DATES: tuple[str, ...] = KNOWN_HALVING_DATES + PROJECTED_HALVING_DATES
 """Moments of the block-subsidy halvings (blocks 210,000 k); the 2028 one is an estimate. [UTC]"""
+
+GENESIS_BLOCK_TIME: str = "2009-01-03T18:15:05Z"
+"""Time of the first block; no halving can precede it. [UTC]"""
 
 INITIAL_SUBSIDY_BTC: float = 50.0
 """Block subsidy before the first halving. [BTC/block]"""

@@ -443,7 +443,7 @@ def write_scenario_folder(scenario: Scenario, folder: str | Path) -> Path:
     doc = {k: doc[k] for k in head if k in doc} | {k: v for k, v in doc.items() if k not in head}
     data = scenario.data.copy()
     if "subsidy_btc" in data:
-        schedule = subsidy_btc(idx, scenario.config.bitcoin.halving_dates)
+        schedule = subsidy_btc(idx, scenario.config.bitcoin.schedule)
         if np.array_equal(data["subsidy_btc"].to_numpy(dtype=float), schedule):
             data = data.drop(columns="subsidy_btc")
     data.index = idx.strftime("%Y-%m-%dT%H:%M:%SZ")

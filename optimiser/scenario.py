@@ -12,6 +12,7 @@ it (keys, files, rows and columns).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -24,18 +25,22 @@ import numpy as np
 import pandas as pd
 from pydantic import (
     AfterValidator,
+    AllowInfNan,
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
+    Strict,
     ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from .bitcoin import DEFAULT_HALVING_DATES
+from .bitcoin import DEFAULT_HALVING_DATES, GENESIS_BLOCK_TIME, KNOWN_HALVING_DATES
 from .errors import InputError, Problem
-from .markets import InputEntry
+from .inputs import FillRule, ValueRange
+from .markets import ERCOT_FORMATS, InputEntry
 
 FleetKind = Literal["asic", "gpu", "flex"]
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -62,6 +67,14 @@ class _Table(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+class _KeyError(ValueError):
+    """A problem a table's validator finds with one of its keys (``key``), named in the error."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
 def _check_name(v: str) -> str:
     if not _NAME_RE.match(v):
         raise ValueError(
@@ -70,35 +83,109 @@ def _check_name(v: str) -> str:
     return v
 
 
+# ----------------------------------------------------------------------------------------
+# plausible ranges (docs/scenario.md, "Ranges")
+# ----------------------------------------------------------------------------------------
+
+MAX_MW = 100_000.0
+"""Largest power any setting may name: more than any grid connection or fleet on Earth. [MW]"""
+
+PRICE_RANGE_USD_PER_MWH = (-20_000.0, 100_000.0)
+"""Energy prices: wider than every market's floor and cap (ERCOT's 5,000 $/MWh offer cap plus
+adders, the NEM's cap near 20,000 AUD/MWh, Europe's intraday limits of -9,999 and 9,999 EUR/MWh).
+Beyond it a value is a wrong unit or a corrupted number. [$/MWh]"""
+
+PLAUSIBLE_USD_PER_MWH = PRICE_RANGE_USD_PER_MWH[1]
+"""Largest magnitude accepted for any price or revenue per MWh (or per MW-h), and for the ASIC
+revenue per MWh the Bitcoin columns imply. [$/MWh]"""
+
+
+def _in_range(lo: float, hi: float, unit: str, *, lo_open: bool = False) -> Any:
+    """A validator: the number lies in [lo, hi] (or (lo, hi] with ``lo_open``), else a message
+    naming the value, the range and the unit."""
+
+    def check(v: float) -> float:
+        if v < lo or v > hi or (lo_open and v == lo):
+            low = f"> {lo:,g}" if lo_open else f">= {lo:,g}"
+            raise ValueError(f"{v:g} is out of range: it must be {low} and <= {hi:,g} {unit} "
+                             "(plausible ranges: docs/scenario.md)")
+        return v
+
+    return AfterValidator(check)
+
+
+def _number(lo: float, hi: float, unit: str, *, lo_open: bool = False) -> Any:
+    """A finite number (an integer or a float, never a boolean) in a plausible range."""
+    return Annotated[float, Strict(), AllowInfNan(False), _in_range(lo, hi, unit, lo_open=lo_open)]
+
+
+def _count(lo: int, hi: int, unit: str) -> Any:
+    """A whole number (never a boolean or a float) in a plausible range."""
+    return Annotated[int, Strict(), _in_range(lo, hi, unit)]
+
+
+def _number_or_column(lo: float, hi: float, unit: str) -> Any:
+    """A finite number in a plausible range, or the name of an input column."""
+    in_range = _in_range(lo, hi, unit).func
+
+    def check(v: Any) -> float | str:
+        if isinstance(v, bool):
+            raise ValueError(f"{str(v).lower()} is a boolean: give a number [{unit}] or a column name")
+        if isinstance(v, str):
+            v = v.strip()
+            if not v:
+                raise ValueError("an empty column name")
+            return v
+        if isinstance(v, (int, float)):
+            if not np.isfinite(v):
+                raise ValueError(f"{v} is not a finite number")
+            return in_range(float(v))
+        raise ValueError(f"give a number [{unit}] or a column name, not {type(v).__name__}")
+
+    return Annotated[float | str, PlainValidator(check)]
+
+
+_MW = _number(0.0, MAX_MW, "MW")
+_MW_PER_H = _number(0.0, MAX_MW, "MW/h", lo_open=True)
+_PRICE = _number(*PRICE_RANGE_USD_PER_MWH, "$/MWh")
+_COST_PER_MWH = _number(0.0, 10_000.0, "$/MWh")
+_REVENUE_OR_COLUMN = _number_or_column(0.0, PLAUSIBLE_USD_PER_MWH, "$/MWh")
+_PRICE_OR_COLUMN = _number_or_column(*PRICE_RANGE_USD_PER_MWH, "$/MWh")
+_SHARE = _number(0.0, 1.0, "(a share, 0 .. 1)")
+_PUE = _number(1.0, 3.0, "MW/MW")
+_UNITS = _count(0, 100_000_000, "machines")
+_J_PER_TH = _number(1.0, 1_000.0, "J/TH")
+
+
 class Site(_Table):
     """The grid connection at the meter."""
 
-    import_mw: float = Field(ge=0, description="Grid import limit at the meter. [MW]")
-    export_mw: float | None = Field(
-        default=None, ge=0, description="Sell-back limit; default the PPA volume (0 without a PPA). [MW]"
+    import_mw: _MW = Field(description="Grid import limit at the meter. [MW]")
+    export_mw: _MW | None = Field(
+        default=None, description="Sell-back limit; default the PPA volume (0 without a PPA). [MW]"
     )
-    energy_adder_usd_per_mwh: float = Field(
-        default=0.0, ge=0, description="Transmission/delivery adders paid on imported energy. [$/MWh]"
+    energy_adder_usd_per_mwh: _COST_PER_MWH = Field(
+        default=0.0, description="Transmission/delivery adders paid on imported energy. [$/MWh]"
     )
-    ramp_mw_per_h: float | None = Field(
-        default=None, gt=0, description="Limit on the hour-to-hour change of site load. [MW/h]"
+    ramp_mw_per_h: _MW_PER_H | None = Field(
+        default=None, description="Limit on the hour-to-hour change of site load. [MW/h]"
     )
 
 
 class PPA(_Table):
     """A fixed-price, must-take block of power delivered every hour."""
 
-    volume_mw: float = Field(ge=0, description="Power delivered every hour. [MW]")
-    price_usd_per_mwh: float = Field(description="Fixed price paid for it. [$/MWh]")
+    volume_mw: _MW = Field(description="Power delivered every hour. [MW]")
+    price_usd_per_mwh: _PRICE = Field(description="Fixed price paid for it. [$/MWh]")
 
 
 class _Fleet(_Table):
     name: str
     model: str | None = Field(default=None, description="A machine id in the catalogue.")
-    capacity_mw: float | None = Field(default=None, ge=0, description="IT power of the fleet. [MW]")
-    units: int | None = Field(default=None, ge=0, description="Number of machines (needs `model`). [-]")
-    om_usd_per_mwh: float = Field(default=0.0, description="Variable O&M on IT energy. [$/MWh]")
-    pue: float = Field(default=1.0, ge=1.0, description="Facility MW per IT MW. [-]")
+    capacity_mw: _MW | None = Field(default=None, description="IT power of the fleet. [MW]")
+    units: _UNITS | None = Field(default=None, description="Number of machines (needs `model`). [-]")
+    om_usd_per_mwh: _COST_PER_MWH = Field(default=0.0, description="Variable O&M on IT energy. [$/MWh]")
+    pue: _PUE = Field(default=1.0, description="Facility MW per IT MW. [-]")
 
     _check = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
 
@@ -114,10 +201,19 @@ class _Fleet(_Table):
 class AsicFleet(_Fleet):
     """A fleet of Bitcoin ASIC miners: flexible load paid per hash."""
 
-    efficiency_j_per_th: float | None = Field(
-        default=None, gt=0, description="Energy per terahash; default from `model`. [J/TH]"
+    efficiency_j_per_th: _J_PER_TH | None = Field(
+        default=None, description="Energy per terahash; default from `model`. [J/TH]"
     )
-    pool_fee: float = Field(default=0.0, ge=0, lt=1, description="Share of mining revenue kept by the pool. [-]")
+    pool_fee: _SHARE = Field(
+        default=0.0, description="Share of mining revenue kept by the pool. [-]"
+    )
+
+    @field_validator("pool_fee")
+    @classmethod
+    def _fee_below_one(cls, v: float) -> float:
+        if v >= 1.0:
+            raise ValueError(f"{v:g} is out of range: a pool fee is a share below 1 (0.02 for 2 %)")
+        return v
 
     @model_validator(mode="after")
     def _efficiency(self) -> "AsicFleet":
@@ -129,16 +225,18 @@ class AsicFleet(_Fleet):
 class GpuFleet(_Fleet):
     """GPU hosting: a firm contract under an availability SLA, plus spot above it."""
 
-    contract_mw: float = Field(ge=0, description="Firm capacity sold to the tenant. [MW]")
-    contract_usd_per_mw_per_h: float = Field(
-        ge=0, description="Paid per contracted MW per hour, whatever is delivered. [$/MW/h]"
+    contract_mw: _MW = Field(description="Firm capacity sold to the tenant. [MW]")
+    contract_usd_per_mw_per_h: _number(0.0, PLAUSIBLE_USD_PER_MWH, "$/MW/h") = Field(
+        description="Paid per contracted MW per hour, whatever is delivered. [$/MW/h]"
     )
-    availability: float = Field(
-        default=1.0, ge=0, le=1, description="Minimum delivered share of contract energy per billing period. [-]"
+    availability: _SHARE = Field(
+        default=1.0, description="Minimum delivered share of contract energy per billing period. [-]"
     )
     billing_period: Literal["month", "year", "horizon"] = "month"
-    sla_credit_usd_per_mwh: float = Field(default=0.0, ge=0, description="Credit owed per MWh of shortfall. [$/MWh]")
-    spot_usd_per_mwh: float | str = Field(
+    sla_credit_usd_per_mwh: _number(0.0, 1_000_000.0, "$/MWh") = Field(
+        default=0.0, description="Credit owed per MWh of shortfall. [$/MWh]"
+    )
+    spot_usd_per_mwh: _REVENUE_OR_COLUMN = Field(
         default=0.0, description="Earned on power above contract: a number or a column name. [$/MWh]"
     )
 
@@ -155,10 +253,13 @@ class FlexLoad(_Table):
     """Any other interruptible load with a revenue per MWh."""
 
     name: str
-    capacity_mw: float = Field(ge=0, description="IT power. [MW]")
-    revenue_usd_per_mwh: float | str = Field(description="A number or a column name. [$/MWh]")
-    om_usd_per_mwh: float = 0.0
-    pue: float = Field(default=1.0, ge=1.0)
+    capacity_mw: _MW = Field(description="IT power. [MW]")
+    revenue_usd_per_mwh: _PRICE_OR_COLUMN = Field(
+        description="A number or a column name; may be negative (a load that costs to run may still back "
+        "a reserve). [$/MWh]"
+    )
+    om_usd_per_mwh: _COST_PER_MWH = Field(default=0.0, description="Variable O&M on IT energy. [$/MWh]")
+    pue: _PUE = Field(default=1.0, description="Facility MW per IT MW. [-]")
 
     _check = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
 
@@ -167,8 +268,8 @@ class Reserve(_Table):
     """An ancillary-service capacity product sold from interruptible load."""
 
     product: str
-    price_column: str = Field(description="Column holding the capacity price. [$/MW/h]")
-    max_mw: float = Field(ge=0, description="Most that may be offered in an hour. [MW]")
+    price_column: str = Field(min_length=1, description="Column holding the capacity price. [$/MW/h]")
+    max_mw: _MW = Field(description="Most that may be offered in an hour. [MW]")
     eligible: tuple[FleetKind | Literal["battery"], ...] = Field(
         default=("asic", "flex"), min_length=1, description="Fleet kinds (or batteries) that may back it."
     )
@@ -245,13 +346,15 @@ def _unique_batteries(v: tuple[Battery, ...]) -> tuple[Battery, ...]:
 class DemandCharge(_Table):
     """A charge on each billing month's peak import (months in the site timezone)."""
 
-    usd_per_mw_month: float = Field(ge=0, description="[$/MW-month]")
+    usd_per_mw_month: _number(0.0, 1_000_000.0, "$/MW-month") = Field(description="[$/MW-month]")
 
 
 class CoincidentPeak(_Table):
     """A transmission charge on import during listed system-peak hours (e.g. ERCOT 4CP)."""
 
-    usd_per_mw_year: float = Field(ge=0, description="[$/MW-year], split evenly across the intervals.")
+    usd_per_mw_year: _number(0.0, 1_000_000.0, "$/MW-year") = Field(
+        description="[$/MW-year], split evenly across the intervals."
+    )
     intervals: tuple[str, ...] = Field(min_length=1, description="Hour starts, ISO 8601 with offsets.")
 
     @field_validator("intervals")
@@ -264,17 +367,78 @@ class CoincidentPeak(_Table):
         return v
 
 
+_SAME_HALVING_S = 86_400.0
+"""Two halving dates closer than this are the same halving (a date written in local time, or
+rounded to the hour, still matches the known one). [s]"""
+
+
 class BitcoinConfig(_Table):
-    """Block-subsidy schedule, used when no `subsidy_btc` column is given."""
+    """Block-subsidy schedule, used when no `subsidy_btc` column is given.
+
+    ``halving_dates_mode`` says what ``halving_dates`` is: unset, the whole schedule, which must
+    then hold every halving that has happened (:data:`~optimiser.bitcoin.KNOWN_HALVING_DATES`);
+    ``"add"``, halvings to come, added to the known ones; ``"replace"``, the whole schedule as
+    given, past halvings left out on purpose (a counterfactual).
+    """
 
     halving_dates: tuple[str, ...] = DEFAULT_HALVING_DATES
+    halving_dates_mode: Literal["add", "replace"] | None = None
 
     @field_validator("halving_dates")
     @classmethod
     def _parse(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        for s in v:
-            parse_timestamp(s)
+        genesis = parse_timestamp(GENESIS_BLOCK_TIME)
+        moments = [parse_timestamp(s) for s in v]
+        for s, t in zip(v, moments):
+            if t < genesis:
+                raise ValueError(f"'{s}' is before Bitcoin's first block ({GENESIS_BLOCK_TIME})")
+        for i, (s, t) in enumerate(zip(v, moments)):
+            for s2, t2 in zip(v[i + 1:], moments[i + 1:]):
+                if abs((t2 - t).total_seconds()) < _SAME_HALVING_S:
+                    raise ValueError(f"'{s}' and '{s2}' are the same halving listed twice (the subsidy "
+                                     "would be halved twice)")
         return v
+
+    @model_validator(mode="after")
+    def _mode(self) -> "BitcoinConfig":
+        given = "halving_dates" in self.model_fields_set
+        if self.halving_dates_mode is not None and not given:
+            raise _KeyError("halving_dates_mode",
+                            f"'halving_dates_mode = \"{self.halving_dates_mode}\"' needs 'halving_dates'")
+        if not given or self.halving_dates_mode == "replace":
+            return self
+        listed = [parse_timestamp(s) for s in self.halving_dates]
+
+        def listed_near(known: str) -> str | None:
+            t = parse_timestamp(known)
+            near = [s for s, u in zip(self.halving_dates, listed) if abs((u - t).total_seconds()) < _SAME_HALVING_S]
+            return near[0] if near else None
+
+        if self.halving_dates_mode == "add":
+            twice = [(k, listed_near(k)) for k in KNOWN_HALVING_DATES if listed_near(k) is not None]
+            if twice:
+                raise _KeyError(
+                    "halving_dates",
+                    "with halving_dates_mode = \"add\" the dates are added to the known halvings, and "
+                    + ", ".join(f"'{s}'" for _, s in twice) + " is already one of them ("
+                    + ", ".join(k for k, _ in twice) + "): it would halve the subsidy twice")
+            return self
+        omitted = [k for k in KNOWN_HALVING_DATES if listed_near(k) is None]
+        if omitted:
+            raise _KeyError(
+                "halving_dates",
+                f"the list leaves out the past halving{'s' if len(omitted) > 1 else ''} of {', '.join(omitted)}, "
+                f"so the subsidy would be {2 ** len(omitted)} times too large. List every halving, or set "
+                "halving_dates_mode = \"add\" (the dates listed are added to the past halvings) or "
+                "\"replace\" (the list is the whole schedule, on purpose)")
+        return self
+
+    @property
+    def schedule(self) -> tuple[str, ...]:
+        """The halving moments in force: the known ones plus the list (mode ``add``), else the list. [UTC]"""
+        if self.halving_dates_mode == "add":
+            return KNOWN_HALVING_DATES + tuple(self.halving_dates)
+        return self.halving_dates
 
 
 class ScenarioConfig(_Table):
@@ -286,6 +450,14 @@ class ScenarioConfig(_Table):
     end: str | None = None
     inputs: tuple[InputEntry, ...] = ()  # a file name, or a table {file, format, ...}: see markets.InputSpec
     catalogue: str | None = Field(default=None, description="Folder of machine files; default models/.")
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="Column read -> its name in an input file: read a standard file's column under "
+        "another name.",
+    )
+    fill: dict[str, FillRule] = Field(
+        default_factory=dict, description="Column read -> how its gaps are filled (see FillRule)."
+    )
     site: Site
     ppa: PPA | None = None
     asic: tuple[AsicFleet, ...] = ()
@@ -296,6 +468,14 @@ class ScenarioConfig(_Table):
     demand_charge: DemandCharge | None = None
     coincident_peak: CoincidentPeak | None = None
     bitcoin: BitcoinConfig = BitcoinConfig()
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, v: dict[str, str]) -> dict[str, str]:
+        for k, name in v.items():
+            if not k.strip() or not name.strip():
+                raise ValueError("a column name is empty")
+        return {k.strip(): name.strip() for k, name in v.items()}
 
     @field_validator("timezone")
     @classmethod
@@ -354,6 +534,39 @@ class ScenarioConfig(_Table):
         """Step series used when present."""
         return ["fees_btc_per_block", "subsidy_btc"] if self.asic else []
 
+    def column_ranges(self) -> dict[str, ValueRange]:
+        """The plausible range of every column the scenario reads (docs/scenario.md, "Ranges").
+
+        Energy prices and flex revenues may be negative; a GPU spot price, a capacity price,
+        fees and the subsidy may not; the Bitcoin price is positive and the difficulty at
+        least 1.
+        """
+        out: dict[str, ValueRange] = {}
+        revenue = ValueRange(0.0, PLAUSIBLE_USD_PER_MWH, "$/MWh",
+                             "a revenue per MWh is not negative, nor beyond any market's price cap")
+        for g in self.gpu:
+            if isinstance(g.spot_usd_per_mwh, str):
+                out[g.spot_usd_per_mwh] = revenue
+        for f in self.flex:
+            if isinstance(f.revenue_usd_per_mwh, str):  # may be negative: a load that costs to run
+                out[f.revenue_usd_per_mwh] = ValueRange(  # may still back a reserve
+                    *PRICE_RANGE_USD_PER_MWH, "$/MWh", "beyond every market's floor and cap")
+        for r in self.reserve:
+            out[r.price_column] = ValueRange(0.0, PLAUSIBLE_USD_PER_MWH, "$/MW/h",
+                                             "a capacity price is not negative, nor beyond any market's cap")
+        out["price_usd_per_mwh"] = ValueRange(
+            *PRICE_RANGE_USD_PER_MWH, "$/MWh",
+            "beyond every market's floor and cap: a wrong unit or a corrupted number?")
+        if self.asic:
+            out["difficulty"] = ValueRange(1.0, np.inf, "", "the least difficulty Bitcoin allows is 1")
+            out["btc_usd"] = ValueRange(0.0, np.inf, "$/BTC", "a price of Bitcoin must be positive", lo_open=True)
+            out["fees_btc_per_block"] = ValueRange(
+                0.0, 50.0, "BTC/block", "fees per block are not negative, and more than 50 BTC a block is a "
+                "wrong unit (BTC a day?)")
+            out["subsidy_btc"] = ValueRange(0.0, 50.0, "BTC/block",
+                                            "the block subsidy is 50 BTC halved at every halving")
+        return out
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -405,20 +618,31 @@ class Scenario:
 
         Each value is what :meth:`pandas.DataFrame.assign` takes: an array or Series of one value
         an hour, a scalar, or a function of the current frame, e.g.
-        ``sc.with_series(btc_usd=lambda d: 1.2 * d["btc_usd"])``.
+        ``sc.with_series(btc_usd=lambda d: 1.2 * d["btc_usd"])``. The warnings about the inputs
+        (filled gaps, mapped columns) are kept, except those about a column replaced.
         """
-        return from_config(self.config, self.data.assign(**columns), folder=self.folder)
+        new = from_config(self.config, self.data.assign(**columns), folder=self.folder)
+        return self._keep_input_warnings(new, replaced=columns)
 
     def replace(self, **changes: Any) -> "Scenario":
         """A copy with configuration keys changed (validated again), e.g. for a sweep.
 
         Keys are top-level config fields (``ppa=...``) or dotted paths into tables and fleets,
-        ``"site.import_mw"`` or ``"gpu.tenant-a.contract_usd_per_mw_per_h"``.
+        ``"site.import_mw"`` or ``"gpu.tenant-a.contract_usd_per_mw_per_h"``. The warnings about
+        the inputs (filled gaps, mapped columns) are kept.
         """
         raw = self.config.model_dump(mode="json", exclude_none=True)
         for key, value in changes.items():
             _set_dotted(raw, key.replace("__", "."), value)
-        return from_config(raw, self.data, folder=self.folder)
+        return self._keep_input_warnings(from_config(raw, self.data, folder=self.folder))
+
+    def _keep_input_warnings(self, new: "Scenario", replaced: Mapping[str, Any] = {}) -> "Scenario":
+        """``new`` with this scenario's warnings about its data (those the configuration does not
+        make again), less those naming a column in ``replaced``."""
+        own = set(_config_warnings(self.config, self.data))
+        kept = tuple(w for w in self.warnings
+                     if w not in own and not any(f"'{c}'" in w for c in replaced))
+        return dataclasses.replace(new, warnings=kept + new.warnings)
 
 
 def _set_dotted(raw: dict, key: str, value: Any) -> None:
@@ -457,13 +681,24 @@ def _pydantic_problems(err: ValidationError, file: str) -> list[Problem]:
     problems = []
     for e in err.errors(include_url=False):
         key = _loc(tuple(e["loc"]))
+        given = e.get("input")
         if e["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see docs/scenario.md)"
         elif e["type"] == "missing":
             msg = "required key is missing"
+        elif e["type"] in ("float_type", "int_type") and isinstance(given, bool):
+            msg = f"{str(given).lower()} is a boolean, not a number"
+        elif e["type"] == "int_type" and isinstance(given, float):
+            msg = f"{given:g} is not a whole number"
+        elif e["type"] == "finite_number":
+            msg = f"{given} is not a finite number"
         else:
             msg = e["msg"].removeprefix("Value error, ")
-            if "input" in e and not isinstance(e["input"], (dict, list)) and repr(e["input"]) not in msg:
+            error = (e.get("ctx") or {}).get("error")
+            if isinstance(error, _KeyError):
+                key = f"{key}.{error.key}" if key else error.key
+            if ("input" in e and not isinstance(e["input"], (dict, list)) and repr(e["input"]) not in msg
+                    and "out of range" not in msg):
                 msg += f" (got {e['input']!r})"
         problems.append(Problem(msg, file=file, key=key or None))
     return problems
@@ -475,12 +710,84 @@ def parse_config(raw: Mapping[str, Any], file: str = SCENARIO_FILE) -> ScenarioC
     Raises
     ------
     InputError
-        Listing every key that is unknown, missing or out of range.
+        Listing every key that is unknown, missing, of the wrong type (a boolean is not a
+        number), not finite or out of its plausible range, and every column given two roles.
     """
+    problems = _role_problems(raw, file)
     try:
-        return ScenarioConfig.model_validate(dict(raw))
+        cfg = ScenarioConfig.model_validate(dict(raw))
     except ValidationError as err:
-        raise InputError(_pydantic_problems(err, file)) from None
+        raise InputError(_pydantic_problems(err, file) + problems) from None
+    if problems:
+        raise InputError(problems)
+    return cfg
+
+
+_TIME_COLUMN = "timestamp"
+
+_BITCOIN_COLUMNS: dict[str, str] = {
+    "difficulty": "the network difficulty",
+    "btc_usd": "the price of Bitcoin",
+    "fees_btc_per_block": "the fees per block",
+    "subsidy_btc": "the block subsidy",
+}
+"""The contract's Bitcoin columns: step series, each with its one role."""
+
+
+def _named_columns(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every column the raw configuration names, as ``(key, column)``: GPU spot prices, flex
+    revenues, reserve prices and ERCOT inputs' columns (malformed tables are skipped: the
+    validation reports them)."""
+
+    def tables(name: str) -> list[tuple[int, Mapping[str, Any]]]:
+        v = raw.get(name)
+        items = v if isinstance(v, (list, tuple)) else []
+        return [(i, t) for i, t in enumerate(items) if isinstance(t, Mapping)]
+
+    out = []
+    for kind, key in (("gpu", "spot_usd_per_mwh"), ("flex", "revenue_usd_per_mwh"), ("reserve", "price_column"),
+                      ("inputs", "column")):
+        for i, t in tables(kind):
+            if isinstance(t.get(key), str) and (kind != "inputs" or t.get("format") in ERCOT_FORMATS):
+                out.append((f"{kind}[{i}].{key}", t[key].strip()))
+    return out
+
+
+def _role_problems(raw: Mapping[str, Any], file: str) -> list[Problem]:
+    """Columns given two roles: a named column that is the time column or one of the Bitcoin
+    columns, and ``[columns]`` mappings that read one file column as two columns. Each problem
+    names both keys (or the key and the contract column)."""
+    problems: list[Problem] = []
+    named = _named_columns(raw)
+    for key, col in named:
+        if col == _TIME_COLUMN:
+            problems.append(Problem(f"names the time column '{col}'; name a column of values", file=file, key=key))
+        elif col in _BITCOIN_COLUMNS:
+            problems.append(Problem(
+                f"names the column '{col}', which is {_BITCOIN_COLUMNS[col]} (a contract column: a step series "
+                "carried forward for the ASIC revenue); a column has one role, so name another (or read "
+                "another file column under a new name with [columns])", file=file, key=key))
+    mapping = raw.get("columns")
+    if not isinstance(mapping, Mapping):
+        return problems
+    pairs = [(k.strip(), v.strip()) for k, v in mapping.items() if isinstance(k, str) and isinstance(v, str)]
+    mapped = {k for k, _ in pairs}
+    itself: dict[str, str] = {c: f"the contract column '{c}'" for c in ["price_usd_per_mwh", *_BITCOIN_COLUMNS]}
+    itself |= {col: f"key '{key}'" for key, col in named}
+    itself = {c: who for c, who in itself.items() if c not in mapped}  # a mapped column is read from elsewhere
+    seen: dict[str, str] = {}
+    for k, v in pairs:
+        key = f"columns.{k}"
+        if _TIME_COLUMN in (k, v):
+            problems.append(Problem(f"the time column '{_TIME_COLUMN}' cannot be mapped", file=file, key=key))
+        elif v in seen:
+            problems.append(Problem(f"maps the file column '{v}', which key '{seen[v]}' maps too: one file column "
+                                    "cannot be read as two columns", file=file, key=key))
+        elif v != k and v in itself:
+            problems.append(Problem(f"maps the file column '{v}' onto '{k}', but '{v}' is read as itself "
+                                    f"({itself[v]}): a column has one role", file=file, key=key))
+        seen.setdefault(v, key)
+    return problems
 
 
 def resolve_machines(config: ScenarioConfig, catalogue: Any, file: str = SCENARIO_FILE) -> ScenarioConfig:
@@ -536,12 +843,6 @@ def resolve_machines(config: ScenarioConfig, catalogue: Any, file: str = SCENARI
     if problems:
         raise InputError(problems)
     return config.model_copy(update={"asic": tuple(new["asic"]), "gpu": tuple(new["gpu"])})
-
-
-#: Largest magnitude accepted for any price or revenue per MWh (or per MW-h): about a hundred
-#: times the highest price caps of real markets. Beyond it a value is a wrong unit or a
-#: corrupted number, and it would wreck the LP's numerics. [$/MWh]
-PLAUSIBLE_USD_PER_MWH = 1e6
 
 
 def check_config(
@@ -621,7 +922,8 @@ def check_config(
 
 
 def _check_magnitudes(config: ScenarioConfig, data: pd.DataFrame) -> list[Problem]:
-    """Values no market or network produces: wrong units or corrupted numbers."""
+    """Values no market or network produces: wrong units or corrupted numbers (each column
+    against :meth:`ScenarioConfig.column_ranges`, then the ASIC revenue they imply)."""
     problems: list[Problem] = []
     idx = data.index
 
@@ -629,27 +931,21 @@ def _check_magnitudes(config: ScenarioConfig, data: pd.DataFrame) -> list[Proble
         t = idx[i]
         return t.strftime("%Y-%m-%dT%H:%MZ") if isinstance(t, pd.Timestamp) and t.tzinfo is not None else str(t)
 
-    for col in config.hourly_columns():
+    for col, value_range in config.column_ranges().items():
         if col not in data:
             continue
         v = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)
-        bad = np.flatnonzero(np.abs(v) > PLAUSIBLE_USD_PER_MWH)
+        bad = np.flatnonzero(value_range.bad(v))
         if len(bad):
-            problems.append(Problem(
-                f"{v[bad[0]]:g} at {at(bad[0])} ({len(bad)} value(s) beyond +-{PLAUSIBLE_USD_PER_MWH:g}) is no "
-                "price: a wrong unit or a corrupted number?", column=col))
-    if not config.asic or not {"difficulty", "btc_usd"} <= set(data.columns):
+            more = f" ({len(bad)} values out of range)" if len(bad) > 1 else ""
+            problems.append(Problem(value_range.describe(float(v[bad[0]]), at(bad[0])) + more, column=col))
+    if problems or not config.asic or not {"difficulty", "btc_usd"} <= set(data.columns):
         return problems
     d = pd.to_numeric(data["difficulty"], errors="coerce").to_numpy(dtype=float)
-    low = np.flatnonzero(d < 1.0)
-    if len(low):
-        problems.append(Problem(f"{d[low[0]]:g} at {at(low[0])} is below 1, the least difficulty Bitcoin allows",
-                                column="difficulty"))
-        return problems
     from .bitcoin import asic_revenue_usd_per_mwh, subsidy_btc
 
     s = (data["subsidy_btc"].to_numpy(dtype=float) if "subsidy_btc" in data
-         else subsidy_btc(idx, config.bitcoin.halving_dates) if isinstance(idx, pd.DatetimeIndex) else None)
+         else subsidy_btc(idx, config.bitcoin.schedule) if isinstance(idx, pd.DatetimeIndex) else None)
     f = data["fees_btc_per_block"].to_numpy(dtype=float) if "fees_btc_per_block" in data else 0.0
     p = pd.to_numeric(data["btc_usd"], errors="coerce").to_numpy(dtype=float)
     if s is None or not (np.all(d > 0) and np.all(np.isfinite(p))):
@@ -678,8 +974,33 @@ def _complete_bitcoin(config: ScenarioConfig, data: pd.DataFrame) -> pd.DataFram
     if "fees_btc_per_block" not in data:
         data["fees_btc_per_block"] = 0.0
     if "subsidy_btc" not in data:
-        data["subsidy_btc"] = subsidy_btc(data.index, config.bitcoin.halving_dates)
+        data["subsidy_btc"] = subsidy_btc(data.index, config.bitcoin.schedule)
     return data
+
+
+def _halving_warnings(config: ScenarioConfig, data: pd.DataFrame) -> tuple[str, ...]:
+    """With ``halving_dates_mode = "replace"``: where the subsidy used departs from the known
+    halvings (a counterfactual is stated in the results, not left to be noticed)."""
+    from .bitcoin import DEFAULT_HALVING_DATES, subsidy_btc
+
+    if not config.asic or config.bitcoin.halving_dates_mode != "replace" or "subsidy_btc" not in data:
+        return ()
+    used = data["subsidy_btc"].to_numpy(dtype=float)
+    if not np.array_equal(used, subsidy_btc(data.index, config.bitcoin.schedule)):
+        return ()  # the subsidy comes from an input column
+    known = subsidy_btc(data.index, DEFAULT_HALVING_DATES)
+    differ = np.flatnonzero(used != known)
+    if not len(differ):
+        return ()
+    i = differ[0]
+    return (f"bitcoin.halving_dates_mode = \"replace\": the block subsidy is {used[i]:g} BTC at "
+            f"{data.index[i]:%Y-%m-%dT%H:%MZ} ({len(differ)} hours differ), where the known halvings give "
+            f"{known[i]:g} BTC",)
+
+
+def _config_warnings(config: ScenarioConfig, data: pd.DataFrame) -> tuple[str, ...]:
+    """The warnings the configuration makes about the hours (made again by every copy)."""
+    return _horizon_warnings(config, data.index) + _halving_warnings(config, data)
 
 
 def _check_frame(config: ScenarioConfig, data: pd.DataFrame, source: str) -> list[Problem]:
@@ -778,7 +1099,7 @@ def from_config(
     extra = [c for c in data.columns if c not in keep]
     data = data[keep + extra].astype({c: float for c in keep})
     data = _complete_bitcoin(cfg, data)
-    return Scenario(cfg, data, folder, _horizon_warnings(cfg, data.index))
+    return Scenario(cfg, data, folder, _config_warnings(cfg, data))
 
 
 def _catalogue_dir(cfg: ScenarioConfig, folder: Path | None) -> Path | None:
@@ -857,20 +1178,35 @@ def load_scenario(
     lo = parse_timestamp(start) if start is not None else (parse_timestamp(cfg.start) if cfg.start else None)
     hi = parse_timestamp(end) if end is not None else (parse_timestamp(cfg.end) if cfg.end else None)
     data = None
+    notes: list[str] = []
     if cfg.inputs:
+        step = cfg.step_columns() + cfg.optional_step_columns()
+        extra = [c for c in extra_columns if c not in step]  # a Bitcoin column is read in its own role
+        if _TIME_COLUMN in extra:
+            problems.append(Problem(f"'{_TIME_COLUMN}' is the time column, not a column of values",
+                                    key="extra_columns"))
+            extra.remove(_TIME_COLUMN)
         try:
             data = read_inputs(
                 list(cfg.inputs),
                 base_dir=folder,
-                hourly_columns=list(dict.fromkeys([*cfg.hourly_columns(), *extra_columns])),
+                hourly_columns=list(dict.fromkeys([*cfg.hourly_columns(), *extra])),
                 step_columns=cfg.step_columns(),
                 optional_step_columns=cfg.optional_step_columns(),
                 start=lo,
                 end=hi,
                 timezone=cfg.timezone if "timezone" in cfg.model_fields_set else None,
+                rename=cfg.columns,
+                fill=cfg.fill,
+                ranges=cfg.column_ranges(),
+                notes=notes,
             )
         except InputError as err:
-            problems += err.problems
+            problems += [_with_file(p, file) for p in err.problems]
+    if data is not None and cfg.asic and "subsidy_btc" in data and "halving_dates" in cfg.bitcoin.model_fields_set:
+        problems.append(Problem(
+            "the inputs give a subsidy_btc column, which the ASIC revenue uses instead of the halving dates: "
+            "remove [bitcoin].halving_dates, or the column", file=file, key="bitcoin.halving_dates"))
     if not problems:
         problems += check_config(cfg, file, data=data)
         if data is not None and cfg.asic:
@@ -884,7 +1220,15 @@ def load_scenario(
     fmt = "%Y-%m-%dT%H:%M:%SZ"
     cfg = cfg.model_copy(update={"start": data.index[0].strftime(fmt),
                                  "end": (data.index[-1] + pd.Timedelta(hours=1)).strftime(fmt)})
-    return Scenario(cfg, data, folder, _horizon_warnings(cfg, data.index))
+    return Scenario(cfg, data, folder, tuple(notes) + _config_warnings(cfg, data))
+
+
+def _with_file(problem: Problem, file: str) -> Problem:
+    """A problem about a scenario key (``columns.x``, ``fill.x``) found while reading the inputs,
+    named in ``scenario.toml`` when it names no file of its own."""
+    if problem.key is not None and problem.file is None and problem.key.split(".")[0] in ("columns", "fill"):
+        return Problem(problem.message, file=file, row=problem.row, column=problem.column, key=problem.key)
+    return problem
 
 
 def validate_scenario(folder: str | Path) -> Scenario:
