@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .bitcoin import DEFAULT_HALVING_DATES
 from .errors import InputError, Problem
+from .safety import check_input_file, excerpt
 from .markets import InputEntry
 
 FleetKind = Literal["asic", "gpu", "flex"]
@@ -56,7 +57,7 @@ class _Table(BaseModel):
 def _check_name(v: str) -> str:
     if not _NAME_RE.match(v):
         raise ValueError(
-            f"'{v}' is not a usable name: letters, digits, '_', '-', '.', starting with a letter or digit"
+            f"{excerpt(v)} is not a usable name: letters, digits, '_', '-', '.', starting with a letter or digit"
         )
     return v
 
@@ -227,7 +228,7 @@ class ScenarioConfig(_Table):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"'{v}' is not an IANA time zone name (e.g. 'America/Chicago')") from None
+            raise ValueError(f"{excerpt(v)} is not an IANA time zone name (e.g. 'America/Chicago')") from None
         return v
 
     @field_validator("start", "end")
@@ -388,7 +389,7 @@ def _pydantic_problems(err: ValidationError, file: str) -> list[Problem]:
         else:
             msg = e["msg"].removeprefix("Value error, ")
             if "input" in e and not isinstance(e["input"], (dict, list)) and repr(e["input"]) not in msg:
-                msg += f" (got {e['input']!r})"
+                msg += f" (got {excerpt(e['input'])})"
         problems.append(Problem(msg, file=file, key=key or None))
     return problems
 
@@ -718,6 +719,7 @@ def read_config(folder: str | Path) -> ScenarioConfig:
     path = folder / SCENARIO_FILE
     if not folder.is_dir():
         raise InputError(Problem("scenario folder not found", file=str(folder)))
+    check_input_file(path)  # a folder, a FIFO, a link to a device or a huge file is not read
     if not path.is_file():
         raise InputError(Problem("no scenario.toml in the scenario folder", file=str(path)))
     try:
