@@ -744,7 +744,9 @@ def load_scenario(
     folder
         The scenario folder.
     start, end
-        Override the horizon (inclusive start, exclusive end; ISO 8601 with offsets).
+        Override the horizon (inclusive start, exclusive end): a date (``2025-03-02``) or a
+        local time (``2025-03-02T06:00``), both in the scenario's time zone, or a time with
+        an offset (see :func:`optimiser.times.parse_bound`).
     catalogue
         A machine catalogue; default the one named in the scenario, else ``models/``.
     extra_columns
@@ -763,6 +765,7 @@ def load_scenario(
     """
     from .catalogue import load_catalogue
     from .inputs import read_inputs
+    from .times import horizon_bounds
 
     folder = Path(folder)
     cfg = read_config(folder)
@@ -780,8 +783,7 @@ def load_scenario(
             problems += err.problems
     if not cfg.inputs:
         problems.append(Problem("no input files listed", file=file, key="inputs"))
-    lo = parse_timestamp(start) if start is not None else (parse_timestamp(cfg.start) if cfg.start else None)
-    hi = parse_timestamp(end) if end is not None else (parse_timestamp(cfg.end) if cfg.end else None)
+    lo, hi = horizon_bounds(start, end, cfg.timezone, default=(cfg.start, cfg.end))  # dates, local times too
     data = None
     if cfg.inputs:
         try:
