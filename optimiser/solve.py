@@ -11,6 +11,8 @@ import numpy as np
 import pyomo.core as pyo
 
 from .errors import DispatchError, InfeasibleError, SolverError
+from .interrupt import install_callbacks, run_highs
+from .options import check_options, quiet_highs
 from .lp import LP, coefficient_ranges, compile_lp
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -107,12 +109,10 @@ SCALING_WORDS = ("excessively", "scal", "coefficient", "ignored", "range")
 
 def _capture_log(h: highspy.Highs, lines: list[str], to_console: bool) -> None:
     """Collect HiGHS's log into ``lines`` (and echo it to the console if ``to_console``)."""
-    try:
-        h.setOptionValue("output_flag", True)
-        h.setOptionValue("log_to_console", bool(to_console))
-        h.setCallback(lambda _type, message, _out, _in, _data: lines.append(message), None)
-        h.startCallback(highspy.cb.HighsCallbackType.kCallbackLogging)
-    except (AttributeError, TypeError):  # a highspy without callbacks: the log is not captured
+    h.setOptionValue("output_flag", True)
+    h.setOptionValue("log_to_console", bool(to_console))
+    # one callback: the log, and a stop when SIGINT/SIGTERM arrives during the run (interrupt.py)
+    if not install_callbacks(h, lines.append):  # a highspy without callbacks: the log is not captured
         h.setOptionValue("output_flag", bool(to_console))
 
 
@@ -174,6 +174,7 @@ def _solver_error(message: str, info: "SolverInfo") -> SolverError:
 
 
 def _apply_options(h: highspy.Highs, options: dict[str, Any]) -> None:
+    options = check_options(options)  # type, range and safety, naming the option (options.py)
     for key, val in options.items():
         status = h.setOptionValue(key, val)
         if status != highspy.HighsStatus.kOk:
@@ -219,7 +220,7 @@ def solve_lp(
     if rel_gap is not None:
         opts["mip_rel_gap"] = float(rel_gap)
     t0 = time.perf_counter()
-    h = highspy.Highs()
+    h = quiet_highs()  # highspy 1.16 prints a banner to fd 1 at the first Highs() of a process
     log_lines: list[str] = []
     _capture_log(h, log_lines, to_console=log)
     _apply_options(h, opts)
@@ -237,12 +238,12 @@ def solve_lp(
     if status == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the model (inconsistent bounds or a NaN coefficient)")
     t1 = time.perf_counter()
-    h.run()
+    run_highs(h)  # SIGINT/SIGTERM stop HiGHS through its callbacks, then are raised (interrupt.py)
     model_status = h.modelStatusToString(h.getModelStatus())
     if model_status == "Primal infeasible or unbounded" and h.getOptionValue("presolve")[1] != "off":
         # presolve could not tell which: solve again without it for a definite answer
         h.setOptionValue("presolve", "off")
-        h.run()
+        run_highs(h)
         model_status = h.modelStatusToString(h.getModelStatus())
     t2 = time.perf_counter()
     info = h.getInfo()
