@@ -46,7 +46,13 @@ def run(
     """Load (if given a folder), build, solve and, if ``out`` is given, write the results.
 
     ``solve_options`` go to :func:`solve` (``options``, ``time_limit``, ``allow_nonoptimal``, ...).
+    ``out`` is checked before anything is read or solved: it must be new, empty or a results
+    folder (:func:`optimiser.outdir.check_results_folder`).
     """
+    if out is not None:
+        from .outdir import check_results_folder
+
+        check_results_folder(out)
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     m = build(sc)
     solve_options.setdefault("load_solution", False)

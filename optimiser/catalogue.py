@@ -63,6 +63,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from optimiser.errors import InputError, Problem
+from optimiser.safety import input_file_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -501,6 +502,10 @@ def _read_machine(path: Path, folder_kind: str, problems: list[Problem]) -> Mach
             )
         )
 
+    unsafe = input_file_problem(path)  # a FIFO or a device named *.toml is not opened
+    if unsafe is not None:
+        problems.append(unsafe)
+        return None
     try:
         with path.open("rb") as handle:
             data: dict[str, Any] = tomllib.load(handle)

@@ -10,11 +10,16 @@ import argparse
 import signal
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
 EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_INTERRUPTED = 2, 3, 4, 130
+
+FORMS = "a date (2025-03-02), a local time (2025-03-02T06:00) or a time with an offset (2025-03-02T06:00-06:00)"
+MAX_INPUT_HELP = ("refuse input files larger than this many MiB (default 2048, or $DISPATCH_MAX_INPUT_MB); "
+                  "inputs must be regular files")
 
 
 def _option(text: str) -> tuple[str, Any]:
@@ -40,9 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="solve a scenario and write its results folder")
     r.add_argument("scenario", type=Path, help="scenario folder (holding scenario.toml)")
-    r.add_argument("--out", type=Path, required=True, help="results folder (replaced whole)")
-    r.add_argument("--start", help="override the horizon start (ISO 8601 with offset)")
-    r.add_argument("--end", help="override the horizon end, exclusive")
+    r.add_argument("--out", type=Path, required=True,
+                   help="results folder: new, empty, or one dispatch wrote (replaced whole); any other is refused")
+    r.add_argument("--start", help=f"override the horizon start: {FORMS}; dates and local times are in the "
+                                   "scenario's time zone")
+    r.add_argument("--end", help="override the horizon end, exclusive (the same forms)")
     r.add_argument("--solver-option", "-O", action="append", type=_option, default=[], metavar="KEY=VALUE",
                    help="a HiGHS option, e.g. solver=ipm (repeatable)")
     r.add_argument("--time-limit", type=float, help="seconds HiGHS may run")
@@ -50,8 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--allow-nonoptimal", action="store_true", help="write a non-optimal answer instead of failing")
     r.add_argument("--solver-log", action="store_true", help="show HiGHS's log")
     r.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    r.add_argument("--max-input-mb", help=MAX_INPUT_HELP)
     v = sub.add_parser("validate", help="check a scenario and its inputs without solving")
     v.add_argument("scenario", type=Path)
+    v.add_argument("--start", help="check this horizon start instead of the scenario's (as for run)")
+    v.add_argument("--end", help="check this horizon end instead of the scenario's (as for run)")
+    v.add_argument("--max-input-mb", help=MAX_INPUT_HELP)
     im = sub.add_parser("import", help="convert a native market file into a standard CSV (UTC timestamps)")
     im.add_argument("format", choices=["ercot-dam-spp", "ercot-rtm-spp", "local-time"], help="the file's layout")
     im.add_argument("file", type=Path, help="the native file")
@@ -59,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     im.add_argument("--settlement-point", help="ERCOT: the Settlement Point Name to take (e.g. HB_WEST)")
     im.add_argument("--timezone", help="local-time: the IANA zone of the timestamps (e.g. America/Chicago)")
     im.add_argument("--column", help="ERCOT: name of the price column written (default price_usd_per_mwh)")
+    im.add_argument("--max-input-mb", help=MAX_INPUT_HELP)
     mo = sub.add_parser("models", help="list the machine catalogue")
     mo.add_argument("--dir", type=Path, help="catalogue folder (default models/ or DISPATCH_MODELS)")
     mo.add_argument("--json", action="store_true", help="print JSON")
@@ -71,12 +83,14 @@ def _money(x: float) -> str:
 
 def format_summary(summary: dict[str, Any], timings: dict[str, float]) -> str:
     """The short table ``dispatch run`` prints."""
-    lines = [f"{summary['scenario']}: {summary['hours']} h, {summary['start']} .. {summary['end']}", ""]
+    from .safety import escape
+
+    lines = [f"{escape(summary['scenario'])}: {summary['hours']} h, {summary['start']} .. {summary['end']}", ""]
     lines.append(f"{'profit by stream':<34}{'USD':>16}")
     for k, v in summary["revenue_usd"].items():
-        lines.append(f"  + {k:<30}{_money(v)}")
+        lines.append(f"  + {escape(k):<30}{_money(v)}")
     for k, v in summary["cost_usd"].items():
-        lines.append(f"  - {k:<30}{_money(v)}")
+        lines.append(f"  - {escape(k):<30}{_money(v)}")
     lines.append(f"  = {'objective':<30}{_money(summary['objective_usd'])}")
     lines.append("")
     lines.append(f"{'energy by use':<34}{'MWh':>16}")
@@ -95,14 +109,33 @@ def format_summary(summary: dict[str, Any], timings: dict[str, float]) -> str:
         + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())
     )
     for w in summary.get("warnings", []):
-        lines.append(f"warning: {w}")
+        lines.append(f"warning: {escape(w)}")
     return "\n".join(lines)
 
 
+#: Longest line of an error message printed; longer ones are cut (a value quoted whole by mistake).
+MAX_MESSAGE_LINE = 1000
+
+
+def _clean(text: str) -> str:
+    """A message as printed: control characters escaped (newlines kept), each line at most
+    :data:`MAX_MESSAGE_LINE` characters."""
+    from .safety import escape_lines
+
+    out = []
+    for line in escape_lines(text).split("\n"):
+        if len(line) > MAX_MESSAGE_LINE:
+            line = line[:MAX_MESSAGE_LINE] + f"... (line cut: {len(line)} characters)"
+        out.append(line)
+    return "\n".join(out)
+
+
 def _fail(code: int, kind: str, err: BaseException) -> int:
-    text = str(err)
+    text = _clean(str(err))
     first, _, rest = text.partition("\n")
-    print(f"dispatch: {kind}: " + "\n".join(textwrap.wrap(first, 100, subsequent_indent="  ")), file=sys.stderr)
+    # wrapped at spaces only: a path or a key stays whole, to be copied
+    wrapped = textwrap.wrap(first, 100, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)
+    print(f"dispatch: {kind}: " + "\n".join(wrapped), file=sys.stderr)
     if rest:
         print(rest, file=sys.stderr)
     return code
@@ -116,69 +149,62 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise _Terminated()
 
 
+class _Run:
+    """What the interrupt message needs to know: where results would go, and this run's id."""
+
+    out: Path | None = None
+    run_id: str | None = None
+
+    def written(self) -> bool:
+        """True if the results folder holds this run's results (the signal came after the swap)."""
+        import json
+
+        if self.out is None or self.run_id is None:
+            return False
+        try:
+            summary = json.loads((self.out / "summary.json").read_text(encoding="utf-8"))
+            return summary["provenance"]["run_id"] == self.run_id
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``dispatch`` command; returns the exit code."""
-    args = _parser().parse_args(argv)
-    from . import build, load_scenario, solve
-    from .catalogue import load_catalogue
-    from .errors import DispatchError, InfeasibleError, InputError, SolverError
+    """Entry point of the ``dispatch`` command; returns the exit code.
 
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    SIGINT (Ctrl-C) and SIGTERM end any phase (reading, building, solving, writing) with exit
+    code 130 and nothing written; a solve in progress is stopped through HiGHS's callbacks
+    (:mod:`optimiser.interrupt`).
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
+    state = _Run()
     try:
-        if args.command == "models":
-            cat = load_catalogue(args.dir)
-            frame = cat.to_frame()
-            if args.json:
-                print(frame.to_json(orient="records", indent=2))
-            else:
-                cols = [c for c in ("id", "kind", "name", "power_kw", "hashrate_th_per_s", "efficiency_j_per_th",
-                                    "gpus_per_unit") if c in frame.columns]
-                print(frame[cols].to_string(index=False, na_rep="-"))
-            return 0
-        if args.command == "import":
-            from .markets import convert, write_standard_csv
+        return _main(argv, state)
+    except (KeyboardInterrupt, _Terminated):
+        if state.written():
+            print(f"dispatch: interrupted after the results were written; {_clean(str(state.out))} is complete",
+                  file=sys.stderr)
+        else:
+            print("dispatch: interrupted; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
 
-            if args.out.resolve() == args.file.resolve():
-                raise InputError(f"--out {args.out} is the file being converted; write elsewhere")
-            frame = convert(args.format, args.file, settlement_point=args.settlement_point,
-                            timezone=args.timezone, column=args.column)
-            try:
-                write_standard_csv(frame, args.out)
-            except OSError as err:
-                return _fail(EXIT_INPUT, "cannot write --out", err)
-            if len(frame):
-                print(f"{args.out}: {len(frame)} rows, {frame.index[0]:%Y-%m-%dT%H:%MZ} .. "
-                      f"{frame.index[-1]:%Y-%m-%dT%H:%MZ} (UTC), columns timestamp, {', '.join(frame.columns)}")
-            return 0
-        if args.command == "validate":
-            sc = load_scenario(args.scenario)
-            print(f"{args.scenario}: OK: {sc.hours} hours from {sc.timestamps[0]} to {sc.timestamps[-1]}, "
-                  f"{len(sc.config.fleets())} fleet(s), inputs {', '.join(map(str, sc.config.inputs))}")
-            for w in sc.warnings:
-                print(f"warning: {w}")
-            return 0
-        t0 = time.perf_counter()
-        sc = load_scenario(args.scenario, start=args.start, end=args.end)
-        t1 = time.perf_counter()
-        m = build(sc)
-        t2 = time.perf_counter()
-        res = solve(m, options=dict(args.solver_option), time_limit=args.time_limit, rel_gap=args.rel_gap,
-                    allow_nonoptimal=args.allow_nonoptimal, load_solution=False, log=args.solver_log)
-        t3 = time.perf_counter()
-        res.summary["solver"]["read_s"] = t1 - t0
-        res.write(args.out)
-        t4 = time.perf_counter()
-        if not args.quiet:
-            timings = {"read": t1 - t0, "build": t2 - t1, "hand-over": res.summary["solver"]["handover_s"],
-                       "solve": res.summary["solver"]["solve_s"], "write": t4 - t3}
-            print(format_summary(res.summary, timings))
-            print(f"results: {args.out}/dispatch.csv, {args.out}/summary.json")
-        # The process is about to exit: move the model's objects out of the collector's reach so
-        # interpreter shutdown does not walk them (measured: ~0.1 s a year; docs/performance.md).
-        import gc
 
-        gc.freeze()
-        return 0
+def _main(argv: list[str], state: _Run) -> int:
+    args = _parser().parse_args(argv)
+    from .errors import DispatchError, InfeasibleError, InputError, SolverError
+    from .outdir import ResultsFolderError
+    from .safety import input_limit, parse_max_input_mb
+
+    try:
+        limit = None if getattr(args, "max_input_mb", None) is None else parse_max_input_mb(args.max_input_mb)
+        with input_limit(limit):
+            return _command(args, argv, state)
+    except ResultsFolderError as err:
+        return _fail(EXIT_INPUT, "cannot write the results folder", err)
     except InputError as err:
         return _fail(EXIT_INPUT, "bad input", err)
     except InfeasibleError as err:
@@ -187,11 +213,80 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(EXIT_SOLVER, "solver", err)
     except DispatchError as err:
         return _fail(EXIT_INPUT, "error", err)
-    except (KeyboardInterrupt, _Terminated):
-        print("dispatch: interrupted; nothing was written", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+
+
+def _command(args: argparse.Namespace, argv: list[str], state: _Run) -> int:
+    from . import build, load_scenario, solve
+    from .catalogue import load_catalogue
+    from .errors import InputError
+    from .options import check_options
+    from .outdir import check_results_folder
+    from .provenance import input_files
+    from .safety import check_input_file, escape
+
+    if args.command == "models":
+        cat = load_catalogue(args.dir)
+        frame = cat.to_frame()
+        if args.json:
+            print(frame.to_json(orient="records", indent=2))
+        else:
+            cols = [c for c in ("id", "kind", "name", "power_kw", "hashrate_th_per_s", "efficiency_j_per_th",
+                                "gpus_per_unit") if c in frame.columns]
+            print(frame[cols].to_string(index=False, na_rep="-"))
+        return 0
+    if args.command == "import":
+        from .markets import convert, write_standard_csv
+
+        if args.out.resolve() == args.file.resolve():
+            raise InputError(f"--out {args.out} is the file being converted; write elsewhere")
+        check_input_file(args.file)
+        frame = convert(args.format, args.file, settlement_point=args.settlement_point,
+                        timezone=args.timezone, column=args.column)
+        try:
+            write_standard_csv(frame, args.out)
+        except OSError as err:
+            return _fail(EXIT_INPUT, "cannot write --out", err)
+        if len(frame):
+            print(f"{escape(args.out)}: {len(frame)} rows, {frame.index[0]:%Y-%m-%dT%H:%MZ} .. "
+                  f"{frame.index[-1]:%Y-%m-%dT%H:%MZ} (UTC), columns timestamp, {escape(', '.join(frame.columns))}")
+        return 0
+    if args.command == "validate":
+        sc = load_scenario(args.scenario, start=args.start, end=args.end)
+        print(f"{escape(args.scenario)}: OK: {sc.hours} hours from {sc.timestamps[0]} to {sc.timestamps[-1]}, "
+              f"{len(sc.config.fleets())} fleet(s), inputs {escape(', '.join(map(str, sc.config.inputs)))}")
+        for w in sc.warnings:
+            print(f"warning: {escape(w)}")
+        return 0
+    # run: everything that can be checked without reading the scenario is checked first
+    out = check_results_folder(args.out)
+    options = check_options(dict(args.solver_option))  # values of HiGHS's types ("1" -> true for a switch)
+    check_options({**({} if args.time_limit is None else {"time_limit": args.time_limit}),
+                   **({} if args.rel_gap is None else {"mip_rel_gap": args.rel_gap})})
+    t0 = time.perf_counter()
+    sc = load_scenario(args.scenario, start=args.start, end=args.end)
+    input_files(sc)  # hash the inputs now, as read (provenance.py remembers the hashes)
+    t1 = time.perf_counter()
+    m = build(sc)
+    t2 = time.perf_counter()
+    res = solve(m, options=options, time_limit=args.time_limit, rel_gap=args.rel_gap,
+                allow_nonoptimal=args.allow_nonoptimal, load_solution=False, log=args.solver_log)
+    t3 = time.perf_counter()
+    res.summary["solver"]["read_s"] = t1 - t0
+    res.summary["provenance"]["command"] = ["dispatch", *argv]
+    state.out, state.run_id = out, res.summary["provenance"]["run_id"]
+    res.write(out)
+    t4 = time.perf_counter()
+    if not args.quiet:
+        timings = {"read": t1 - t0, "build": t2 - t1, "hand-over": res.summary["solver"]["handover_s"],
+                   "solve": res.summary["solver"]["solve_s"], "write": t4 - t3}
+        print(format_summary(res.summary, timings))
+        print(f"results: {escape(args.out)}/dispatch.csv, {escape(args.out)}/summary.json")
+    # The process is about to exit: move the model's objects out of the collector's reach so
+    # interpreter shutdown does not walk them (measured: ~0.1 s a year; docs/performance.md).
+    import gc
+
+    gc.freeze()
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from optimiser.errors import InputError, Problem
+from optimiser.safety import describe_header, excerpt, input_file_problem
 from optimiser.markets import (
     ERCOT_FORMATS,
     LOCAL_OK,
@@ -301,6 +302,11 @@ def read_inputs(
         if not path.is_absolute():
             path = Path(base_dir) / path
         paths[k] = path
+        unsafe = input_file_problem(path, spec.file)  # a FIFO, a device, a folder, too large: not opened
+        if unsafe is not None:
+            problems.append(unsafe)
+            headers[k] = None
+            continue
         if spec.format in ERCOT_FORMATS:
             series = collect_ercot_spp(path, spec.file, spec.format, spec.settlement_point, problems)
             if series is not None:
@@ -591,7 +597,7 @@ def _check_bound(
     try:
         t = pd.Timestamp(value)
     except (TypeError, ValueError):
-        problems.append(Problem(f"{name} {value!r} is not a timestamp", key=name))
+        problems.append(Problem(f"{name} {excerpt(value)} is not a timestamp", key=name))
         return None
     if t.tzinfo is None:
         problems.append(
@@ -629,7 +635,7 @@ def _read_header(
             hint = (f"; this looks like an ERCOT extract: list it in inputs as {{file = \"{label}\", "
                     f"format = \"{kind}\", settlement_point = \"...\"}}")
         problems.append(
-            Problem(f"no '{TIMESTAMP_COLUMN}' column (header: {', '.join(header)}){hint}", file=label)
+            Problem(f"no '{TIMESTAMP_COLUMN}' column (header: {describe_header(header)}){hint}", file=label)
         )
     if dupes:
         return None
@@ -721,14 +727,14 @@ def _read_file(
         bad_idx = np.flatnonzero(unparseable)
         _report_rows(
             problems, label, TIMESTAMP_COLUMN, lines_all[bad_idx],
-            lambda k: (f"cannot read timestamp {str(text[bad_idx[k]])!r}; expected ISO 8601 with a "
+            lambda k: (f"cannot read timestamp {excerpt(str(text[bad_idx[k]]))}; expected ISO 8601 with a "
                        "UTC offset, e.g. 2024-07-01T20:00:00Z"),
             "unreadable timestamps",
         )
         naive_idx = np.flatnonzero(naive)
         _report_rows(
             problems, label, TIMESTAMP_COLUMN, lines_all[naive_idx],
-            lambda k: (f"timestamp {str(text[naive_idx[k]])!r} has no UTC offset; write it with Z or "
+            lambda k: (f"timestamp {excerpt(str(text[naive_idx[k]]))} has no UTC offset; write it with Z or "
                        "an offset such as -06:00 (times are never guessed; a file in local time is listed "
                        "in inputs as a table with format = \"local-time\")"),
             "timestamps without a UTC offset",
@@ -865,7 +871,7 @@ def _describe_value(text: object) -> str:
     s = str(text).strip()
     if not s:
         return "empty value; every row needs a number"
-    return f"value {s!r} is not a finite number"
+    return f"value {excerpt(s)} is not a finite number"
 
 
 def _step_end(ts_ns: np.ndarray) -> int | None:

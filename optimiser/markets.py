@@ -43,6 +43,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WrapValidator, field_validator, model_validator
 
 from optimiser.errors import InputError, Problem
+from optimiser.safety import describe_header, excerpt
 
 __all__ = [
     "ERCOT_TIMEZONE",
@@ -307,15 +308,15 @@ def local_time_problems(
     """Report every row of a local-time file whose timestamp was not converted, by kind."""
     kinds = (
         (LOCAL_UNPARSEABLE, "unreadable timestamps",
-         lambda s: f"cannot read timestamp {s!r}; expected a local time such as 2024-07-01T15:00:00"),
+         lambda s: f"cannot read timestamp {excerpt(s)}; expected a local time such as 2024-07-01T15:00:00"),
         (LOCAL_OFFSET, "timestamps with a UTC offset",
-         lambda s: f"timestamp {s!r} carries a UTC offset, but the input's format is local-time (wall-clock "
+         lambda s: f"timestamp {excerpt(s)} carries a UTC offset, but the input's format is local-time (wall-clock "
                    "times without offset); use format standard for timestamps with offsets"),
         (LOCAL_AMBIGUOUS, "ambiguous local times",
-         lambda s: f"local time {s!r} occurs twice in {timezone} (clocks fall back that night), so the row "
+         lambda s: f"local time {excerpt(s)} occurs twice in {timezone} (clocks fall back that night), so the row "
                    "cannot be placed; write this file with UTC offsets or Z instead"),
         (LOCAL_NONEXISTENT, "non-existent local times",
-         lambda s: f"local time {s!r} does not exist in {timezone} (clocks spring forward over it); "
+         lambda s: f"local time {excerpt(s)} does not exist in {timezone} (clocks spring forward over it); "
                    "write this file with UTC offsets or Z instead"),
     )
     for code, what, describe in kinds:
@@ -493,7 +494,7 @@ def collect_ercot_spp(
         problems.append(
             Problem(
                 f"not an ERCOT {'real-time' if kind == 'ercot-rtm-spp' else 'day-ahead'} SPP file: no column "
-                + ", ".join(f"'{c}'" for c in missing) + f" (header: {', '.join(header)})",
+                + ", ".join(f"'{c}'" for c in missing) + f" (header: {describe_header(header)})",
                 file=label,
             )
         )
@@ -548,18 +549,18 @@ def collect_ercot_spp(
     day_ns = _parse_dates(text["Delivery Date"])
     bad = np.flatnonzero(day_ns == _NAT)
     report_rows(problems, label, col["Delivery Date"], lines[bad],
-                lambda k: f"cannot read delivery date {str(text['Delivery Date'][bad[k]])!r}; "
+                lambda k: f"cannot read delivery date {excerpt(str(text['Delivery Date'][bad[k]]))}; "
                           "expected MM/DD/YYYY (as ERCOT writes it) or YYYY-MM-DD", "unreadable dates")
     hour = _parse_small_int(text["Delivery Hour"], 1, 24, suffix=":00")
     bad_h = np.flatnonzero(hour < 0)
     report_rows(problems, label, col["Delivery Hour"], lines[bad_h],
-                lambda k: f"delivery hour {str(text['Delivery Hour'][bad_h[k]])!r} is not an hour ending 1-24",
+                lambda k: f"delivery hour {excerpt(str(text['Delivery Hour'][bad_h[k]]))} is not an hour ending 1-24",
                 "bad delivery hours")
     if kind == "ercot-rtm-spp":
         interval = _parse_small_int(text["Delivery Interval"], 1, 4)
         bad_i = np.flatnonzero(interval < 0)
         report_rows(problems, label, col["Delivery Interval"], lines[bad_i],
-                    lambda k: f"delivery interval {str(text['Delivery Interval'][bad_i[k]])!r} is not "
+                    lambda k: f"delivery interval {excerpt(str(text['Delivery Interval'][bad_i[k]]))} is not "
                               "1-4 (the 15-minute interval of the hour)", "bad delivery intervals")
     else:
         interval = np.ones(n, dtype=np.int64)
@@ -567,7 +568,7 @@ def collect_ercot_spp(
         flag = np.char.upper(text["Repeated Hour Flag"])
         bad_f = np.flatnonzero((flag != "Y") & (flag != "N"))
         report_rows(problems, label, col["Repeated Hour Flag"], lines[bad_f],
-                    lambda k: f"repeated hour flag {str(text['Repeated Hour Flag'][bad_f[k]])!r} is not Y or N",
+                    lambda k: f"repeated hour flag {excerpt(str(text['Repeated Hour Flag'][bad_f[k]]))} is not Y or N",
                     "bad repeated hour flags")
         repeated = flag == "Y"
     else:
@@ -577,7 +578,7 @@ def collect_ercot_spp(
     bad_p = np.flatnonzero(~np.isfinite(price))
     report_rows(problems, label, col["Settlement Point Price"], lines[bad_p],
                 lambda k: ("empty price" if not price_text[bad_p[k]]
-                           else f"price {str(price_text[bad_p[k]])!r} is not a finite number"),
+                           else f"price {excerpt(str(price_text[bad_p[k]]))} is not a finite number"),
                 "empty or non-numeric prices")
     if len(problems) > n_before:
         return None
@@ -706,7 +707,7 @@ def _convert_local(path: Path, label: str, timezone: str) -> pd.DataFrame:
         raise InputError(Problem(f"cannot read the file: {exc}", file=label)) from None
     raw.columns = [str(c).strip() for c in raw.columns]
     if TIMESTAMP_COLUMN not in raw.columns:
-        raise InputError(Problem(f"no '{TIMESTAMP_COLUMN}' column (header: {', '.join(raw.columns)})", file=label))
+        raise InputError(Problem(f"no '{TIMESTAMP_COLUMN}' column (header: {describe_header(list(raw.columns))})", file=label))
     if len(raw) == 0:
         raise InputError(Problem("the file has a header but no data rows", file=label))
     text = np.strings.strip(raw[TIMESTAMP_COLUMN].to_numpy(dtype=str))

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .model.core import Registry
+from .provenance import collect as collect_provenance
 from .solve import Solution
 
 #: The last columns of ``dispatch.csv`` (contract section 4), after every component's own.
@@ -58,10 +59,13 @@ class Results:
         return pd.DataFrame(rows, columns=["kind", "stream", "usd"])
 
     def write(self, out_dir: str | Path) -> Path:
-        """Write ``dispatch.csv`` and ``summary.json`` into ``out_dir``, whole or not at all.
+        """Write ``dispatch.csv``, ``summary.json`` and the marker into ``out_dir``, whole or not at all.
 
-        Everything is written to a temporary folder beside ``out_dir`` and moved into place
-        only when complete; previous results in ``out_dir`` stay untouched until then.
+        ``out_dir`` must be new, empty or a results folder holding only what the tool wrote
+        (:func:`optimiser.outdir.check_results_folder`); anything else is refused, never
+        deleted. Everything is written to a temporary folder beside ``out_dir`` and moved into
+        place only when complete; previous results in ``out_dir`` stay untouched until then.
+        See :func:`write_results`.
         """
         return write_results(self, out_dir)
 
@@ -173,6 +177,7 @@ def make_results(m: Any, sol: Solution) -> Results:
             "nonzeros": info.nonzeros,
             "options": {k: v for k, v in info.options.items()},
         },
+        "provenance": collect_provenance(sc, info.options),  # inputs' hashes, versions, horizon
     }
     duals: dict[str, pd.Series] = {}
     for blk, start in sol.lp.blocks:
@@ -194,97 +199,127 @@ def _fmt_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def write_results(results: Results, out_dir: str | Path) -> Path:
     """Write a results folder whole or not at all (see :meth:`Results.write`).
 
-    The files are written (and flushed to disk) in a temporary folder ``.NAME.tmp-PID-XXXX``
-    beside ``out_dir``, which then takes the place of ``out_dir`` in one atomic step (Linux
+    First the folder is checked (:func:`optimiser.outdir.check_results_folder`): a path that
+    is not a folder, a folder holding anything the tool did not write, or one whose parent
+    cannot be written is refused before anything is written. ``summary.json`` is rendered as
+    strict JSON (no NaN or Infinity) before anything is written too.
+
+    The files (``dispatch.csv``, ``summary.json`` and the marker ``.dispatch-results``) are
+    written and flushed to disk in a temporary folder ``.NAME.tmp-PID-XXXX`` beside
+    ``out_dir``, which then takes the place of ``out_dir`` in one atomic step (Linux
     ``renameat2(RENAME_EXCHANGE)``; elsewhere two renames, undone on failure). Whatever stops
     the process (an exception, Ctrl-C, SIGTERM), ``out_dir`` holds either the previous results
-    or the new ones, complete. A temporary folder a killed process (SIGKILL, power loss) left
-    behind is removed by the next write beside it, once its process is gone.
+    or the new ones, complete: a signal before the swap leaves the previous results; one during
+    the swap and the removal of the previous results is acted on once they are done. A
+    temporary folder a killed process (SIGKILL, power loss) left behind is removed by the next
+    write beside it, once its process is gone. Folders and files get the permissions the umask
+    allows.
 
     Parameters
     ----------
     results
         What to write.
     out_dir
-        The results folder, replaced whole if it exists. A path that is not a folder, or a
-        folder that holds sub-folders, a ``scenario.toml``, a ``.git`` or the working or home
-        directory, is refused rather than replaced.
+        The results folder: created, or replaced whole if it is empty or a results folder.
 
     Returns
     -------
     pathlib.Path
-        The results folder, resolved.
+        The results folder, absolute.
 
     Raises
     ------
-    DispatchError
+    ResultsFolderError
         If ``out_dir`` may not be replaced (see above) or cannot be written.
+    DispatchError
+        If the summary holds a value that is not finite (naming its key).
     """
-    from .errors import DispatchError
+    from .interrupt import deferred
+    from .outdir import MARKER, ResultsFolderError, check_results_folder, follow_umask, marker_text
 
-    out = Path(out_dir).resolve()
-    if out.exists() or out.is_symlink():
-        why = _replaceable(out)
-        if why is not None:
-            raise DispatchError(f"{out} exists and {why}: refusing to replace it; choose a new or empty folder")
+    out = check_results_folder(out_dir)
+    summary_text = summary_json(results.summary)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         clean_stale(out)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     except OSError as err:
-        raise DispatchError(f"cannot write the results folder {out}: {err}") from None
-    old = None
+        raise ResultsFolderError(f"cannot write the results folder {out}: {err}") from None
     try:
+        follow_umask(tmp)
         csv_path = tmp / "dispatch.csv"
         _fmt_frame(results.dispatch).to_csv(csv_path, float_format="%.10g", lineterminator="\n")
         _fsync(csv_path)
-        with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
-            json.dump(results.summary, fh, indent=2, default=_json_default)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        if out.exists() and _exchange(tmp, out):
-            old = tmp  # the previous results, now under the temporary name
-        else:
-            if out.exists():
-                old = out.parent / f".{out.name}.old-{os.getpid()}-{tmp.name.rsplit('-', 1)[-1]}"
-                os.replace(out, old)
-            os.replace(tmp, out)
-        _fsync(out.parent)
+        for name, text in (("summary.json", summary_text), (MARKER, marker_text(["dispatch.csv", "summary.json"]))):
+            with open(tmp / name, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
     except BaseException as err:
-        if old is None or old != tmp:
-            _remove(tmp)
-        if old is not None and old.exists() and not out.exists():
-            os.replace(old, out)
+        _remove(tmp)
         if isinstance(err, OSError):
-            raise DispatchError(f"cannot write the results folder {out}: {err}") from None
+            raise ResultsFolderError(f"cannot write the results folder {out}: {err}") from None
         raise
-    if old is not None:
-        _remove(old)
+    with deferred():  # the swap and the clean-up are not cut short; a signal is acted on after them
+        old = None
+        try:
+            if out.exists() and _exchange(tmp, out):
+                old = tmp  # the previous results, now under the temporary name
+            else:
+                if out.exists():
+                    old = out.parent / f".{out.name}.old-{os.getpid()}-{tmp.name.rsplit('-', 1)[-1]}"
+                    os.replace(out, old)
+                os.replace(tmp, out)
+            _fsync(out.parent)
+        except BaseException as err:
+            if old is None or old != tmp:
+                _remove(tmp)
+            if old is not None and old.exists() and not out.exists():
+                os.replace(old, out)
+            if isinstance(err, OSError):
+                raise ResultsFolderError(f"cannot write the results folder {out}: {err}") from None
+            raise
+        if old is not None:
+            _remove(old)
     return out
 
 
-def _replaceable(path: Path) -> str | None:
-    """Why an existing ``path`` must not be replaced by a results folder, or None if it may be.
+def summary_json(summary: dict[str, Any]) -> str:
+    """``summary.json`` as strict JSON text (RFC 8259: no NaN, no Infinity).
 
-    A results folder holds files only; a folder with sub-folders, a scenario, a git repository,
-    the working directory, the home directory or an ancestor of either is refused (a slip of
-    ``--out`` must not delete a project).
+    NumPy scalars and arrays become numbers and lists; other objects their ``str``.
+
+    Raises
+    ------
+    DispatchError
+        Naming the key (dotted, ``solver.coefficient_ranges.bound[1]``) of the first value that
+        is not a finite number: such a value means something upstream went wrong, and is not
+        written as ``NaN`` (which strict JSON readers refuse) nor silently as ``null``.
     """
-    if path.is_symlink() or not path.is_dir():
-        return "it is not a folder"
-    try:
-        here = Path.cwd().resolve()
-    except OSError:
-        here = None
-    for guarded in (here, Path.home().resolve()):
-        if guarded is not None and (path == guarded or path in guarded.parents):
-            return "it is the working or home directory, or holds it"
-    for name in ("scenario.toml", ".git"):
-        if (path / name).exists():
-            return f"it holds {name}"
-    if any(p.is_dir() for p in path.iterdir()):
-        return "it holds sub-folders (a results folder holds files only)"
+    from .errors import DispatchError
+
+    bad = _non_finite(summary, "")
+    if bad is not None:
+        raise DispatchError(
+            f"summary.json: the value of '{bad[0]}' is {bad[1]}, not a finite number; nothing was written"
+        )
+    return json.dumps(summary, indent=2, default=_json_default, allow_nan=False) + "\n"
+
+
+def _non_finite(value: Any, key: str) -> tuple[str, str] | None:
+    """The dotted key and text of the first non-finite number in ``value``, or None."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            got = _non_finite(v, f"{key}.{k}" if key else str(k))
+            if got is not None:
+                return got
+    elif isinstance(value, (list, tuple, np.ndarray)):
+        for i, v in enumerate(value):
+            got = _non_finite(v, f"{key}[{i}]")
+            if got is not None:
+                return got
+    elif isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return key, str(float(value))
     return None
 
 

@@ -41,6 +41,7 @@ from .bitcoin import DEFAULT_HALVING_DATES, GENESIS_BLOCK_TIME, KNOWN_HALVING_DA
 from .errors import InputError, Problem
 from .inputs import FillRule, ValueRange
 from .markets import ERCOT_FORMATS, InputEntry
+from .safety import check_input_file, excerpt
 
 FleetKind = Literal["asic", "gpu", "flex"]
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -78,7 +79,7 @@ class _KeyError(ValueError):
 def _check_name(v: str) -> str:
     if not _NAME_RE.match(v):
         raise ValueError(
-            f"'{v}' is not a usable name: letters, digits, '_', '-', '.', starting with a letter or digit"
+            f"{excerpt(v)} is not a usable name: letters, digits, '_', '-', '.', starting with a letter or digit"
         )
     return v
 
@@ -483,7 +484,7 @@ class ScenarioConfig(_Table):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"'{v}' is not an IANA time zone name (e.g. 'America/Chicago')") from None
+            raise ValueError(f"{excerpt(v)} is not an IANA time zone name (e.g. 'America/Chicago')") from None
         return v
 
     @field_validator("start", "end")
@@ -699,7 +700,7 @@ def _pydantic_problems(err: ValidationError, file: str) -> list[Problem]:
                 key = f"{key}.{error.key}" if key else error.key
             if ("input" in e and not isinstance(e["input"], (dict, list)) and repr(e["input"]) not in msg
                     and "out of range" not in msg):
-                msg += f" (got {e['input']!r})"
+                msg += f" (got {excerpt(e['input'])})"
         problems.append(Problem(msg, file=file, key=key or None))
     return problems
 
@@ -1115,6 +1116,7 @@ def read_config(folder: str | Path) -> ScenarioConfig:
     path = folder / SCENARIO_FILE
     if not folder.is_dir():
         raise InputError(Problem("scenario folder not found", file=str(folder)))
+    check_input_file(path)  # a folder, a FIFO, a link to a device or a huge file is not read
     if not path.is_file():
         raise InputError(Problem("no scenario.toml in the scenario folder", file=str(path)))
     try:
@@ -1139,7 +1141,9 @@ def load_scenario(
     folder
         The scenario folder.
     start, end
-        Override the horizon (inclusive start, exclusive end; ISO 8601 with offsets).
+        Override the horizon (inclusive start, exclusive end): a date (``2025-03-02``) or a
+        local time (``2025-03-02T06:00``), both in the scenario's time zone, or a time with
+        an offset (see :func:`optimiser.times.parse_bound`).
     catalogue
         A machine catalogue; default the one named in the scenario, else ``models/``.
     extra_columns
@@ -1158,6 +1162,7 @@ def load_scenario(
     """
     from .catalogue import load_catalogue
     from .inputs import read_inputs
+    from .times import horizon_bounds
 
     folder = Path(folder)
     cfg = read_config(folder)
@@ -1175,8 +1180,7 @@ def load_scenario(
             problems += err.problems
     if not cfg.inputs:
         problems.append(Problem("no input files listed", file=file, key="inputs"))
-    lo = parse_timestamp(start) if start is not None else (parse_timestamp(cfg.start) if cfg.start else None)
-    hi = parse_timestamp(end) if end is not None else (parse_timestamp(cfg.end) if cfg.end else None)
+    lo, hi = horizon_bounds(start, end, cfg.timezone, default=(cfg.start, cfg.end))  # dates, local times too
     data = None
     notes: list[str] = []
     if cfg.inputs:

@@ -12,6 +12,8 @@ import pyomo.core as pyo
 
 from ._highs import new_highs
 from .errors import DispatchError, InfeasibleError, SolverError
+from .interrupt import install_callbacks, run_highs
+from .options import check_options
 from .lp import LP, coefficient_ranges, compile_lp
 from .model import _lazy
 
@@ -111,12 +113,10 @@ SCALING_WORDS = ("excessively", "scal", "coefficient", "ignored", "range")
 
 def _capture_log(h: highspy.Highs, lines: list[str], to_console: bool) -> None:
     """Collect HiGHS's log into ``lines`` (and echo it to the console if ``to_console``)."""
-    try:
-        h.setOptionValue("output_flag", True)
-        h.setOptionValue("log_to_console", bool(to_console))
-        h.setCallback(lambda _type, message, _out, _in, _data: lines.append(message), None)
-        h.startCallback(highspy.cb.HighsCallbackType.kCallbackLogging)
-    except (AttributeError, TypeError):  # a highspy without callbacks: the log is not captured
+    h.setOptionValue("output_flag", True)
+    h.setOptionValue("log_to_console", bool(to_console))
+    # one callback: the log, and a stop when SIGINT/SIGTERM arrives during the run (interrupt.py)
+    if not install_callbacks(h, lines.append):  # a highspy without callbacks: the log is not captured
         h.setOptionValue("output_flag", bool(to_console))
 
 
@@ -178,6 +178,7 @@ def _solver_error(message: str, info: "SolverInfo") -> SolverError:
 
 
 def _apply_options(h: highspy.Highs, options: dict[str, Any]) -> None:
+    options = check_options(options)  # type, range and safety, naming the option (options.py)
     for key, val in options.items():
         status = h.setOptionValue(key, val)
         if status != highspy.HighsStatus.kOk:
@@ -241,12 +242,12 @@ def solve_lp(
     if status == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the model (inconsistent bounds or a NaN coefficient)")
     t1 = time.perf_counter()
-    h.run()
+    run_highs(h)  # SIGINT/SIGTERM stop HiGHS through its callbacks, then are raised (interrupt.py)
     model_status = h.modelStatusToString(h.getModelStatus())
     if model_status == "Primal infeasible or unbounded" and h.getOptionValue("presolve")[1] != "off":
         # presolve could not tell which: solve again without it for a definite answer
         h.setOptionValue("presolve", "off")
-        h.run()
+        run_highs(h)
         model_status = h.modelStatusToString(h.getModelStatus())
     t2 = time.perf_counter()
     info = h.getInfo()

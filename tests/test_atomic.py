@@ -71,7 +71,7 @@ def previous(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
     assert main(["run", str(EXAMPLE), "--out", str(out), "-q",
                  "--start", "2025-03-01T00:00:00-06:00", "--end", "2025-03-03T00:00:00-06:00"]) == 0
     snap = snapshot(out)
-    assert set(snap) == {"dispatch.csv", "summary.json"}
+    assert set(snap) == {".dispatch-results", "dispatch.csv", "summary.json"}
     return out, snap
 
 
@@ -130,7 +130,7 @@ def test_sigkill_after_the_swap_leaves_the_new_results_whole(tmp_path, previous)
     proc.kill()
     proc.communicate(timeout=60)
     new = snapshot(out)
-    assert new != snap and set(new) == {"dispatch.csv", "summary.json"}
+    assert new != snap and set(new) == {".dispatch-results", "dispatch.csv", "summary.json"}
     assert json.loads(new["summary.json"])["hours"] == 48
     stale = leftovers(tmp_path)
     assert len(stale) == 1  # the previous results, moved aside
@@ -210,7 +210,7 @@ def test_a_folder_that_is_not_a_results_folder_is_not_replaced(tmp_path, previou
     (res_path / "src" / "keep.py").write_text("x = 1\n")
     sc = optimiser.load_scenario(EXAMPLE, start="2025-07-01T00:00:00-05:00", end="2025-07-01T03:00:00-05:00")
     res = optimiser.solve(optimiser.build(sc), load_solution=False)
-    with pytest.raises(DispatchError, match="sub-folders"):
+    with pytest.raises(DispatchError, match="not a results folder"):
         res.write(res_path)
     assert (res_path / "src" / "keep.py").read_text() == "x = 1\n"
     scen = tmp_path / "scen"

@@ -22,6 +22,7 @@ import pytest
 
 import optimiser
 from optimiser.cli import EXIT_INFEASIBLE, EXIT_INPUT, main
+from optimiser.outdir import MARKER, marker_text
 
 WEEK = ["--start", "2025-03-03T00:00:00-06:00", "--end", "2025-03-10T00:00:00-06:00"]
 HOUR = "2025-03-04T12:00:00Z"  # the row broken in the CSV cases (inside the week)
@@ -262,6 +263,7 @@ def test_bad_input(name: str, example_dir: Path, tmp_path: Path, capsys: pytest.
     out.mkdir()
     (out / "dispatch.csv").write_text("earlier results\n")
     (out / "summary.json").write_text("{}\n")
+    (out / MARKER).write_text(marker_text(["dispatch.csv", "summary.json"]))
     before = snapshot(out)
     code2, _, stderr2 = run(capsys, folder, out, *case.args)
     assert (code2, stderr2) == (code, stderr)
@@ -364,10 +366,11 @@ def test_run_one_week_writes_results_replacing_old_ones(
 ) -> None:
     out = tmp_path / "results"
     out.mkdir()
-    (out / "stale.csv").write_text("old\n")
+    (out / "dispatch.csv").write_text("old\n")
+    (out / MARKER).write_text(marker_text(["dispatch.csv", "summary.json"]))
     code, stdout, stderr = run(capsys, example_dir, out, *WEEK)
     assert code == 0, stderr
-    assert sorted(p.name for p in out.iterdir()) == ["dispatch.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "dispatch.csv", "summary.json"]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["hours"] == 168
     assert f"{summary['objective_usd']:,.0f}" in stdout

@@ -53,7 +53,7 @@ def written(example_solved, tmp_path_factory) -> Path:
 
 
 def test_written_folder_holds_two_files(written: Path) -> None:
-    assert sorted(p.name for p in written.iterdir()) == ["dispatch.csv", "summary.json"]
+    assert sorted(p.name for p in written.iterdir()) == [".dispatch-results", "dispatch.csv", "summary.json"]
     assert [p.name for p in written.parent.iterdir()] == ["example"]  # no temporary folder left
 
 
