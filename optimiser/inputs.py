@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from optimiser.errors import InputError, Problem
+from optimiser.safety import excerpt
 from optimiser.safety import describe_header, excerpt, input_file_problem
 from optimiser.markets import (
     ERCOT_FORMATS,
@@ -482,6 +483,12 @@ def _fill_rules(
     return rules
 
 
+def _shown(name: str) -> str:
+    """A column name as an error message shows it: as it is when short and printable, else a
+    short escaped excerpt (a header may be anything, e.g. a secret file's first line)."""
+    return name if len(name) <= 40 and name.isprintable() else excerpt(name)
+
+
 def _data_columns(header: list[str]) -> list[str]:
     """A header's columns other than the timestamp, without repeats."""
     return [h for h in dict.fromkeys(header) if h != TIMESTAMP_COLUMN and h]
@@ -528,14 +535,15 @@ def _useless_inputs(
             col = header[1]
             hint = _suggest(col, reads)
             problems.append(Problem(
-                f"this input gives the column '{col}', which the model does not read (it reads: "
+                f"this input gives the column '{_shown(col)}', which the model does not read (it reads: "
                 f"{', '.join(reads)})" + (f"; did you mean {' or '.join(hint)}?" if hint else ""),
                 file=specs[k].file, key=f"inputs[{k}].column"))
             continue
         mine = _data_columns(header)
-        hints = [f"{h} (for {c})" for c in mine for h in _suggest(c, reads)]
+        hints = [f"{h} (for {_shown(c)})" for c in mine for h in _suggest(c, reads)]
         problems.append(Problem(
-            f"none of its columns ({', '.join(header)}) is read by the model"
+            f"none of its columns ({', '.join(_shown(h) for h in header[:20])}"
+            f"{', ...' if len(header) > 20 else ''}) is read by the model"
             + (f"; did you mean {', '.join(hints)}?" if hints else "")
             + f" The model reads: {', '.join(reads)}. A column of another name, in the right unit, can be "
             "mapped in [columns] of scenario.toml; a file the scenario does not need is not listed in inputs",
