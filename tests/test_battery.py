@@ -8,12 +8,17 @@ of 1 MW, prices 10, 20, 100, 80 $/MWh.
 
 from __future__ import annotations
 
+import re
+import tomllib
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import optimiser
 from optimiser.errors import InfeasibleError, InputError
 from optimiser.model import State, Window, state_after
+from optimiser.scenario import parse_config
 from tests.test_tiny import tiny
 
 PRICES = [10.0, 20.0, 100.0, 80.0]
@@ -213,3 +218,13 @@ def test_bad_battery_keys_are_named(bad, key):
 def test_battery_names_are_unique():
     with pytest.raises(InputError, match=r"battery name 'b' is used twice \(battery\[0\] and battery\[1\]\)"):
         tiny({"site": SITE, "battery": [battery(), battery()]}, PRICES)
+
+
+def test_the_documented_example_parses():
+    """The ``[[battery]]`` snippet of docs/scenario.md is a valid scenario part."""
+    doc = (Path(__file__).parent.parent / "docs" / "scenario.md").read_text(encoding="utf-8")
+    snippet = next(b for b in re.findall(r"```toml\n(.*?)```", doc, re.S) if "[[battery]]" in b)
+    cfg = parse_config({"site": {"import_mw": 100}, **tomllib.loads(snippet)})
+    (b,) = cfg.battery
+    assert (b.power_mw, b.energy_mwh, b.end_value_usd_per_mwh, b.cyclic) == (20, 80, 35.0, False)
+    assert cfg.reserve[0].eligible == ("asic", "battery")
