@@ -37,6 +37,11 @@ def pending() -> int | None:
     return _pending[0] if _pending else None
 
 
+def _should_stop() -> bool:
+    """What HiGHS's interrupt callbacks ask at each iteration: has a signal been noted?"""
+    return bool(_pending)
+
+
 def _note(signum: int, frame: Any) -> None:
     if signum not in _pending:
         _pending.append(signum)
@@ -109,7 +114,7 @@ def install_callbacks(h: Any, on_log: Callable[[str], None] | None = None) -> bo
         if kind == log_kind:
             if on_log is not None:
                 on_log(message)
-        elif _pending and data_in is not None:
+        elif data_in is not None and _should_stop():
             data_in.user_interrupt = True
 
     try:

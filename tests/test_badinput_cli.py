@@ -346,21 +346,20 @@ if phase == "read":
     before("optimiser.inputs", "read_inputs")
 elif phase == "build":
     before("optimiser", "_build")
-elif phase == "solve":  # hold inside HiGHS's run (in its log callback) until the signal is noted
+elif phase == "solve":  # hold inside HiGHS's run (in its interrupt callback) until the signal is noted
+    real_should_stop = it._should_stop
+    def should_stop():
+        hold_until_noted()
+        return real_should_stop()
+    it._should_stop = should_stop
     sv = importlib.import_module("optimiser.solve")
-    real_install, real_run = sv.install_callbacks, sv.run_highs
-    def install(h, on_log=None):
-        def log(message):
-            if on_log is not None:
-                on_log(message)
-            hold_until_noted()
-        return real_install(h, log)
+    real_run = sv.run_highs
     def run_highs(h):
         try:
             return real_run(h)
         finally:
             sys.stderr.write(f"child: HiGHS ended with '{h.modelStatusToString(h.getModelStatus())}'\n")
-    sv.install_callbacks, sv.run_highs = install, run_highs
+    sv.run_highs = run_highs
 elif phase == "write":  # dispatch.csv written in the temporary folder, summary.json not yet
     before("optimiser.results", "_fmt_frame", after=True)
 elif phase == "swap":  # inside the swap (signals deferred): the fsync of the parent folder
@@ -435,25 +434,22 @@ def test_a_signal_during_a_solve_reaches_the_caller_as_keyboardinterrupt():
         finally:
             seen.append(h.modelStatusToString(h.getModelStatus()))
 
-    real_install = sv.install_callbacks
+    real_should_stop = it._should_stop
 
-    def install(h, on_log=None):
-        def log(message):
-            if on_log is not None:
-                on_log(message)
-            if it._depth and not seen and it.pending() is None:
-                threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGINT)).start()
-                deadline = time.monotonic() + 30
-                while it.pending() is None and time.monotonic() < deadline:
-                    time.sleep(0.005)
-        return real_install(h, log)
+    def should_stop():  # the first time HiGHS asks: send Ctrl-C, and wait until it is noted
+        if not seen and it.pending() is None:
+            threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGINT)).start()
+            deadline = time.monotonic() + 30
+            while it.pending() is None and time.monotonic() < deadline:
+                time.sleep(0.005)
+        return real_should_stop()
 
-    sv.run_highs, sv.install_callbacks = run_highs, install
+    sv.run_highs, it._should_stop = run_highs, should_stop
     try:
         with pytest.raises(KeyboardInterrupt):
             optimiser.solve(m)
     finally:
-        sv.run_highs, sv.install_callbacks = real_run, real_install
+        sv.run_highs, it._should_stop = real_run, real_should_stop
     assert seen == ["Interrupted by user"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers put back
     assert optimiser.solve(m).summary["solver"]["termination"] == "Optimal"  # and the model still solves
