@@ -428,6 +428,8 @@ def write_scenario_folder(scenario: Scenario, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     doc = config_to_toml_dict(scenario.config)
+    for key in ("columns", "fill"):  # inputs.csv holds the columns read, renamed and filled
+        doc.pop(key, None)
     for kind in ("asic", "gpu"):
         for fleet in doc.get(kind, []):
             if fleet.get("capacity_mw") is not None:

@@ -1241,6 +1241,11 @@ def validate_scenario(folder: str | Path) -> Scenario:
 
 
 def config_to_toml_dict(config: ScenarioConfig) -> dict[str, Any]:
-    """The configuration as plain data (for writing back or for the summary)."""
-    return config.model_dump(mode="json", exclude_none=True)
+    """The configuration as plain data (for writing back or for the summary); empty
+    ``[columns]`` and ``[fill]`` tables are left out."""
+    doc = config.model_dump(mode="json", exclude_none=True)
+    for key in ("columns", "fill"):
+        if not doc.get(key):
+            doc.pop(key, None)
+    return doc
 

@@ -809,3 +809,21 @@ def test_fill_warnings_survive_replace_and_go_when_the_column_is_replaced(tmp_pa
     (note,) = sc.warnings
     assert sc.replace(**{"site.import_mw": 2}).warnings == (note,)
     assert sc.with_series(price_usd_per_mwh=5.0).warnings == ()
+
+
+def test_a_mapped_and_filled_scenario_written_back_reads_the_same(tmp_path: Path) -> None:
+    """write_scenario_folder writes the columns as read (renamed, filled): the folder it writes
+    has no [columns] or [fill] to apply again, and its notes head scenario.toml."""
+    from optimiser.realdata import write_scenario_folder
+
+    folder = tiny_flex(tmp_path, "linear", GAP_ROWS)
+    rename_column(folder / "prices.csv", "price_usd_per_mwh", "lmp")
+    add_table(folder, '[columns]\nprice_usd_per_mwh = "lmp"')
+    sc = optimiser.load_scenario(folder)
+    assert sc.data["price_usd_per_mwh"].tolist() == [10.0, 20.0, 30.0, 40.0, 50.0, 60.0]
+    out = write_scenario_folder(sc, tmp_path / "written")
+    text = (out / "scenario.toml").read_text()
+    assert "\n[columns]" not in text and "\n[fill]" not in text
+    assert "# note: prices.csv, column 'lmp': read as 'price_usd_per_mwh' ([columns])" in text
+    again = optimiser.load_scenario(out)
+    assert again.data["price_usd_per_mwh"].tolist() == sc.data["price_usd_per_mwh"].tolist()
