@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--allow-nonoptimal", action="store_true", help="write a non-optimal answer instead of failing")
     r.add_argument("--solver-log", action="store_true", help="show HiGHS's log")
     r.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    r.add_argument("--extra", action="append", default=[], metavar="MODULE:FUNCTION",
+                   help="call FUNCTION(m) on the built model before solving, to add constraints or terms; "
+                        "MODULE is a dotted importable module or a path/to/file.py (repeatable)")
     v = sub.add_parser("validate", help="check a scenario and its inputs without solving")
     v.add_argument("scenario", type=Path)
     im = sub.add_parser("import", help="convert a native market file into a standard CSV (UTC timestamps)")
@@ -157,10 +160,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             for w in sc.warnings:
                 print(f"warning: {w}")
             return 0
+        from .extra import resolve_extras
+
+        extras = resolve_extras(args.extra)  # a bad --extra fails before anything is read
         t0 = time.perf_counter()
         sc = load_scenario(args.scenario, start=args.start, end=args.end)
         t1 = time.perf_counter()
         m = build(sc)
+        for spec, fn in zip(args.extra, extras):
+            try:
+                fn(m)
+            except DispatchError:
+                raise
+            except Exception as err:  # the user's code failed: name it, no traceback
+                raise InputError(f"--extra {spec} raised {type(err).__name__}: {err}") from err
         t2 = time.perf_counter()
         res = solve(m, options=dict(args.solver_option), time_limit=args.time_limit, rel_gap=args.rel_gap,
                     allow_nonoptimal=args.allow_nonoptimal, load_solution=False, log=args.solver_log)
