@@ -22,13 +22,15 @@ from .model.core import build as _build
 from .results import Results
 from .scenario import Scenario, ScenarioConfig, from_config, load_scenario
 from .solve import solve
+from .warm import WarmSolver
 
 if TYPE_CHECKING:  # pragma: no cover
     from .extra import Extra
 
 __all__ = [
     "DispatchError", "InfeasibleError", "InputError", "Problem", "Results", "Scenario", "ScenarioConfig",
-    "SolverError", "add_cost", "add_revenue", "build", "from_config", "load_scenario", "run", "solve",
+    "SolverError", "WarmSolver", "add_cost", "add_revenue", "build", "from_config", "load_scenario", "run",
+    "solve",
 ]
 __version__ = "0.1.0"
 
