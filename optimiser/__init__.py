@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import DispatchError, InfeasibleError, InputError, Problem, SolverError
 from .model import add_cost, add_revenue
@@ -22,10 +22,15 @@ from .model.core import build as _build
 from .results import Results
 from .scenario import Scenario, ScenarioConfig, from_config, load_scenario
 from .solve import solve
+from .warm import WarmSolver
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .extra import Extra
 
 __all__ = [
     "DispatchError", "InfeasibleError", "InputError", "Problem", "Results", "Scenario", "ScenarioConfig",
-    "SolverError", "add_cost", "add_revenue", "build", "from_config", "load_scenario", "run", "solve",
+    "SolverError", "WarmSolver", "add_cost", "add_revenue", "build", "from_config", "load_scenario", "run",
+    "solve",
 ]
 __version__ = "0.1.0"
 
@@ -41,20 +46,44 @@ def build(scenario: Scenario, components: Any = None) -> Any:
 def run(
     scenario: str | Path | Scenario,
     out: str | Path | None = None,
+    *,
+    extra: "Extra | None" = None,
     **solve_options: Any,
 ) -> Results:
-    """Load (if given a folder), build, solve and, if ``out`` is given, write the results.
+    """Load (if given a folder), build, apply ``extra``, solve and, if ``out`` is given, write the
+    results.
 
-    ``solve_options`` go to :func:`solve` (``options``, ``time_limit``, ``allow_nonoptimal``, ...).
-    ``out`` is checked before anything is read or solved: it must be new, empty or a results
-    folder (:func:`optimiser.outdir.check_results_folder`).
+    Parameters
+    ----------
+    scenario
+        A scenario folder or a :class:`Scenario`.
+    out
+        The results folder to write (see :meth:`Results.write`), if any; checked before anything
+        is read or solved: it must be new, empty or a results folder
+        (:func:`optimiser.outdir.check_results_folder`).
+    extra
+        An extension hook, ``fn(m) -> None``, called on the built model before the solve (it may
+        add constraints, variables and terms with Pyomo and :func:`add_revenue` /
+        :func:`add_cost`), or its name ``"module:function"`` / ``"path/file.py:function"``, or a
+        list of them, called in order. See :mod:`optimiser.extra`.
+    **solve_options
+        For :func:`solve` (``options``, ``time_limit``, ``allow_nonoptimal``, ...).
+
+    Returns
+    -------
+    Results
+        Picklable: a worker process can send it back.
     """
+    from .extra import apply_extras, resolve_extras
+
+    fns = resolve_extras(extra)  # a bad name fails before anything is read
     if out is not None:
         from .outdir import check_results_folder
 
         check_results_folder(out)
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     m = build(sc)
+    apply_extras(m, fns)
     solve_options.setdefault("load_solution", False)
     res = solve(m, **solve_options)
     if out is not None:

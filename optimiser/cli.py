@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--solver-log", action="store_true", help="show HiGHS's log")
     r.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
     r.add_argument("--max-input-mb", help=MAX_INPUT_HELP)
+    r.add_argument("--extra", action="append", default=[], metavar="MODULE:FUNCTION",
+                   help="call FUNCTION(m) on the built model before solving, to add constraints or terms; "
+                        "MODULE is a dotted importable module or a path/to/file.py (repeatable)")
     v = sub.add_parser("validate", help="check a scenario and its inputs without solving")
     v.add_argument("scenario", type=Path)
     v.add_argument("--start", help="check this horizon start instead of the scenario's (as for run)")
@@ -218,7 +221,7 @@ def _main(argv: list[str], state: _Run) -> int:
 def _command(args: argparse.Namespace, argv: list[str], state: _Run) -> int:
     from . import build, load_scenario, solve
     from .catalogue import load_catalogue
-    from .errors import InputError
+    from .errors import DispatchError, InputError
     from .options import check_options
     from .outdir import check_results_folder
     from .provenance import input_files
@@ -258,6 +261,9 @@ def _command(args: argparse.Namespace, argv: list[str], state: _Run) -> int:
             print(f"warning: {escape(w)}")
         return 0
     # run: everything that can be checked without reading the scenario is checked first
+    from .extra import resolve_extras
+
+    extras = resolve_extras(args.extra)  # a bad --extra fails before anything is read
     out = check_results_folder(args.out)
     options = check_options(dict(args.solver_option))  # values of HiGHS's types ("1" -> true for a switch)
     check_options({**({} if args.time_limit is None else {"time_limit": args.time_limit}),
@@ -267,6 +273,13 @@ def _command(args: argparse.Namespace, argv: list[str], state: _Run) -> int:
     input_files(sc)  # hash the inputs now, as read (provenance.py remembers the hashes)
     t1 = time.perf_counter()
     m = build(sc)
+    for spec, fn in zip(args.extra, extras):
+        try:
+            fn(m)
+        except DispatchError:
+            raise
+        except Exception as err:  # the user's code failed: name it, no traceback
+            raise InputError(f"--extra {spec} raised {type(err).__name__}: {err}") from err
     t2 = time.perf_counter()
     res = solve(m, options=options, time_limit=args.time_limit, rel_gap=args.rel_gap,
                 allow_nonoptimal=args.allow_nonoptimal, load_solution=False, log=args.solver_log)

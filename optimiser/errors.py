@@ -69,6 +69,11 @@ class InputError(DispatchError):
         head = f"{n} problem{'s' if n != 1 else ''} in the input:"
         super().__init__("\n".join([head] + [f"  - {p}" for p in self.problems]))
 
+    def __reduce__(self) -> tuple:
+        # rebuilt from its problems (the default would wrap the message in a second problem),
+        # so that it crosses to a parent process as it was raised in a worker
+        return (type(self), (self.problems,), dict(self.__dict__))
+
 
 class InfeasibleError(DispatchError):
     """The scenario cannot be met: names the constraint (family, hour or period) at fault."""

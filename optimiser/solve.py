@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import highspy
 import numpy as np
@@ -185,36 +186,14 @@ def _apply_options(h: highspy.Highs, options: dict[str, Any]) -> None:
             raise DispatchError(f"HiGHS did not accept option {key}={val!r}")
 
 
-def solve_lp(
+def solver_options(
     lp: LP,
-    *,
     options: dict[str, Any] | None = None,
     time_limit: float | None = None,
     rel_gap: float | None = None,
-    allow_nonoptimal: bool = False,
-    log: bool = False,
-) -> Solution:
-    """Solve a compiled LP with HiGHS.
-
-    Parameters
-    ----------
-    lp
-        From :func:`optimiser.lp.compile_lp`.
-    options
-        HiGHS options (``{"solver": "ipm"}``), over :data:`DEFAULT_OPTIONS`.
-    time_limit
-        Seconds HiGHS may run. [s]
-    rel_gap
-        Relative optimality gap accepted (``mip_rel_gap``, for models a user made integer).
-    allow_nonoptimal
-        Return a non-optimal answer (time limit) instead of raising.
-    log
-        Let HiGHS write its log to the console.
-
-    Raises
-    ------
-    InfeasibleError, SolverError
-    """
+) -> dict[str, Any]:
+    """The HiGHS options a solve of ``lp`` uses: :data:`DEFAULT_OPTIONS` (with :data:`MIP_OPTIONS`
+    if ``lp`` has integer columns), then ``options``, ``time_limit`` [s] and ``rel_gap``."""
     opts = dict(DEFAULT_OPTIONS)
     if lp.integrality is not None and np.any(lp.integrality):
         opts.update(MIP_OPTIONS)
@@ -223,15 +202,36 @@ def solve_lp(
         opts["time_limit"] = float(time_limit)
     if rel_gap is not None:
         opts["mip_rel_gap"] = float(rel_gap)
-    t0 = time.perf_counter()
+    return opts
+
+
+def configured_highs(opts: dict[str, Any], log: bool = False) -> tuple[highspy.Highs, list[str]]:
+    """A fresh ``Highs`` (no banner on stdout: :func:`optimiser._highs.new_highs`) with ``opts``
+    set and its log captured into the returned list.
+
+    Raises
+    ------
+    DispatchError
+        If HiGHS does not accept an option.
+    """
     h = new_highs()
     log_lines: list[str] = []
     _capture_log(h, log_lines, to_console=log)
     _apply_options(h, opts)
+    return h, log_lines
+
+
+def pass_lp(h: highspy.Highs, lp: LP) -> None:
+    """Hand ``lp`` to ``h`` as a minimisation (HiGHS's statuses and duals are most reliable so).
+
+    Raises
+    ------
+    SolverError
+        If HiGHS rejects the model.
+    """
     n_row, n_col = lp.shape
     A = lp.matrix
     integrality = lp.integrality if lp.integrality is not None else np.zeros(A.shape[1], dtype=np.int32)
-    # HiGHS is given a minimisation always: its statuses and duals are most reliable so.
     cost = -lp.c if lp.maximize else lp.c
     off = -lp.offset if lp.maximize else lp.offset
     status = h.passModel(
@@ -241,13 +241,56 @@ def solve_lp(
     )
     if status == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the model (inconsistent bounds or a NaN coefficient)")
+
+
+def run_lp(
+    h: highspy.Highs,
+    lp: LP,
+    opts: dict[str, Any],
+    *,
+    log_lines: list[str],
+    handover_s: float,
+    allow_nonoptimal: bool = False,
+) -> Solution:
+    """Run HiGHS on the model it holds (``lp``, passed or updated), check how it ended and read
+    the answer back.
+
+    ``time_limit`` in ``opts`` is per call: HiGHS counts it from the object's first run, so it is
+    set to the run time already spent plus the limit.
+
+    Parameters
+    ----------
+    h
+        Holding ``lp`` (and possibly a basis to start from).
+    lp
+        The LP ``h`` holds, as compiled.
+    opts
+        The options set on ``h`` (recorded in the :class:`SolverInfo`).
+    log_lines
+        Where ``h``'s log is captured (from :func:`configured_highs`): the lines of this model's
+        hand-over and solve (clear it before changing a kept model), for
+        :attr:`SolverInfo.highs_warnings`.
+    handover_s
+        Time spent handing the model over, recorded. [s]
+    allow_nonoptimal
+        Return a non-optimal answer that has a feasible point instead of raising.
+
+    Raises
+    ------
+    InfeasibleError, SolverError
+    """
+    n_row, n_col = lp.shape
+    if opts.get("time_limit") is not None and h.getRunTime() > 0:
+        h.setOptionValue("time_limit", float(h.getRunTime()) + float(opts["time_limit"]))
     t1 = time.perf_counter()
     run_highs(h)  # SIGINT/SIGTERM stop HiGHS through its callbacks, then are raised (interrupt.py)
     model_status = h.modelStatusToString(h.getModelStatus())
     if model_status == "Primal infeasible or unbounded" and h.getOptionValue("presolve")[1] != "off":
         # presolve could not tell which: solve again without it for a definite answer
+        presolve = h.getOptionValue("presolve")[1]
         h.setOptionValue("presolve", "off")
         run_highs(h)
+        h.setOptionValue("presolve", presolve)
         model_status = h.modelStatusToString(h.getModelStatus())
     t2 = time.perf_counter()
     info = h.getInfo()
@@ -263,13 +306,13 @@ def solve_lp(
         status="ok" if model_status in _OK else "warning",
         termination=model_status,
         objective_usd=obj,
-        handover_s=t1 - t0,
+        handover_s=handover_s,
         solve_s=t2 - t1,
         iterations=iterations,
         rows=n_row,
         columns=n_col,
-        nonzeros=int(A.nnz),
-        options=opts,
+        nonzeros=int(lp.matrix.nnz),
+        options=dict(opts),
         highs_warnings=_warnings(log_lines),
     )
     if model_status not in _OK:
@@ -296,6 +339,54 @@ def solve_lp(
     return Solution(lp, x, duals, float(obj) if obj is not None else float("nan"), solver_info)
 
 
+def solve_lp(
+    lp: LP,
+    *,
+    options: dict[str, Any] | None = None,
+    time_limit: float | None = None,
+    rel_gap: float | None = None,
+    allow_nonoptimal: bool = False,
+    log: bool = False,
+    basis: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Solution:
+    """Solve a compiled LP with HiGHS.
+
+    Parameters
+    ----------
+    lp
+        From :func:`optimiser.lp.compile_lp`.
+    options
+        HiGHS options (``{"solver": "ipm"}``), over :data:`DEFAULT_OPTIONS`.
+    time_limit
+        Seconds HiGHS may run. [s]
+    rel_gap
+        Relative optimality gap accepted (``mip_rel_gap``, for models a user made integer).
+    allow_nonoptimal
+        Return a non-optimal answer (time limit) instead of raising.
+    log
+        Let HiGHS write its log to the console.
+    basis
+        A simplex basis to start from, ``(col_status, row_status)`` as from
+        :meth:`optimiser.WarmSolver.basis` (see :func:`optimiser.basis.set_basis`).
+
+    Raises
+    ------
+    InfeasibleError, SolverError
+    DispatchError
+        If ``basis`` does not fit the LP or HiGHS rejects it.
+    """
+    opts = solver_options(lp, options, time_limit, rel_gap)
+    t0 = time.perf_counter()
+    h, log_lines = configured_highs(opts, log)
+    pass_lp(h, lp)
+    if basis is not None:
+        from .basis import set_basis
+
+        set_basis(h, *basis)
+    return run_lp(h, lp, opts, log_lines=log_lines, handover_s=time.perf_counter() - t0,
+                     allow_nonoptimal=allow_nonoptimal)
+
+
 def load_into_model(m: Any, solution: Solution) -> None:
     """Put variable values (and duals, if the model has an ``IMPORT`` ``dual`` suffix) on the model."""
     reg = m.dispatch
@@ -315,37 +406,25 @@ def load_into_model(m: Any, solution: Solution) -> None:
             suffix[d] = float(solution.duals[row])
 
 
-def solve(
-    m: Any,
-    *,
-    options: dict[str, Any] | None = None,
-    time_limit: float | None = None,
-    rel_gap: float | None = None,
-    allow_nonoptimal: bool = False,
-    load_solution: bool = True,
-    log: bool = False,
-) -> "Results":
-    """Solve a built model (with any edits) and return its :class:`~optimiser.results.Results`.
+def compile_checked(m: Any) -> tuple[LP, dict[str, tuple[float, float]], list[str], float]:
+    """Compile a model (:func:`optimiser.lp.compile_lp`) and check its numbers before HiGHS sees them.
 
-    Parameters
-    ----------
-    m
-        From :func:`optimiser.build`, possibly edited.
-    options, time_limit, rel_gap, allow_nonoptimal, log
-        See :func:`solve_lp`.
-    load_solution
-        Also put the values on the Pyomo variables (``pyo.value(m.asic.power["s21", 0])``) and the
-        duals on ``m.dual`` if the model has such an import suffix.
+    Returns
+    -------
+    lp
+        The compiled LP.
+    ranges
+        Its coefficient ranges (:func:`optimiser.lp.coefficient_ranges`).
+    numerics
+        Warnings about them (:func:`check_numerics`).
+    compile_s
+        Time taken. [s]
 
     Raises
     ------
-    InfeasibleError
-        Naming the constraint family and the hour or billing period that cannot hold.
     SolverError
-        On a time limit (unless ``allow_nonoptimal``), an unbounded model or a solver failure.
+        If a coefficient is one HiGHS would drop, reject or take for infinite (naming the column).
     """
-    from .results import make_results
-
     t0 = time.perf_counter()
     lp = compile_lp(m)
     ranges = coefficient_ranges(lp)
@@ -360,10 +439,15 @@ def solve(
             f"({len(huge)} such): HiGHS takes {HIGHS_INFINITE:g} and above for infinite, so it would solve "
             "another model; check the inputs behind that variable (or the term you added) for a wrong unit"
         )
-    compile_s = time.perf_counter() - t0
+    return lp, ranges, numerics, time.perf_counter() - t0
+
+
+@contextmanager
+def diagnosed(m: Any, lp: LP) -> Iterator[None]:
+    """Re-raise an infeasible or unbounded outcome of solving ``lp`` (compiled from ``m``) with
+    its diagnosis: the constraint family and hour that cannot hold, or the unbounded column."""
     try:
-        solution = solve_lp(lp, options=options, time_limit=time_limit, rel_gap=rel_gap,
-                            allow_nonoptimal=allow_nonoptimal, log=log)
+        yield
     except InfeasibleError as err:
         from .diagnose import diagnose_infeasible  # imports scipy: only when needed
 
@@ -379,6 +463,28 @@ def solve(
             new.solver = info  # type: ignore[attr-defined]
             raise new from None
         raise
+
+
+def finish(
+    m: Any,
+    solution: Solution,
+    ranges: dict[str, tuple[float, float]],
+    numerics: list[str],
+    *,
+    compile_s: float = 0.0,
+    load_solution: bool = True,
+) -> "Results":
+    """From HiGHS's answer to :class:`~optimiser.results.Results`: load it on the model (if
+    ``load_solution``), assemble the results, check the objective (:func:`check_objective`) and
+    add the numerics and HiGHS warnings to the summary.
+
+    Raises
+    ------
+    ObjectiveCheckError
+        If the model's objective at the solution is not HiGHS's.
+    """
+    from .results import make_results
+
     solution.registry = m.dispatch
     solution.info.build_s = getattr(m.dispatch, "build_s", None)
     solution.info.handover_s += compile_s
@@ -391,6 +497,51 @@ def solve(
     res.summary["solver"]["highs_warnings"] = list(solution.info.highs_warnings)
     res.summary["warnings"] = list(res.summary.get("warnings", [])) + numerics + [f"HiGHS: {w}" for w in scaling]
     return res
+
+
+def solve(
+    m: Any,
+    *,
+    options: dict[str, Any] | None = None,
+    time_limit: float | None = None,
+    rel_gap: float | None = None,
+    allow_nonoptimal: bool = False,
+    load_solution: bool = True,
+    log: bool = False,
+    basis: tuple[np.ndarray, np.ndarray] | None = None,
+) -> "Results":
+    """Solve a built model (with any edits) and return its :class:`~optimiser.results.Results`.
+
+    Parameters
+    ----------
+    m
+        From :func:`optimiser.build`, possibly edited.
+    options, time_limit, rel_gap, allow_nonoptimal, log
+        See :func:`solve_lp`.
+    load_solution
+        Also put the values on the Pyomo variables (``pyo.value(m.asic.power["s21", 0])``) and the
+        duals on ``m.dual`` if the model has such an import suffix.
+    basis
+        A simplex basis to start from, ``(col_status, row_status)`` int8 arrays as from
+        :meth:`optimiser.WarmSolver.basis` (e.g. sent from another process). To re-solve many
+        variants in one process, :class:`optimiser.WarmSolver` is faster.
+
+    Raises
+    ------
+    InfeasibleError
+        Naming the constraint family and the hour or billing period that cannot hold.
+    SolverError
+        On a time limit (unless ``allow_nonoptimal``), an unbounded model or a solver failure.
+    """
+    lp, ranges, numerics, compile_s = compile_checked(m)
+    with diagnosed(m, lp):
+        solution = solve_lp(lp, options=options, time_limit=time_limit, rel_gap=rel_gap,
+                            allow_nonoptimal=allow_nonoptimal, log=log, basis=basis)
+    return finish(m, solution, ranges, numerics, compile_s=compile_s, load_solution=load_solution)
+
+
+class ObjectiveCheckError(SolverError):
+    """The model's objective at HiGHS's solution is not the objective HiGHS reports."""
 
 
 #: Largest relative difference allowed between HiGHS's objective and the model's objective
@@ -407,7 +558,7 @@ def check_objective(m: Any, res: "Results", *, loaded: bool) -> None:
 
     Raises
     ------
-    SolverError
+    ObjectiveCheckError
         If they differ by more than :data:`OBJECTIVE_CHECK_RTOL` (relative): the model solved
         would not be the model of record.
     """
@@ -424,8 +575,9 @@ def check_objective(m: Any, res: "Results", *, loaded: bool) -> None:
     else:
         value = lp.objective_linear.value(sol.x)
     if abs(value - ours) > OBJECTIVE_CHECK_RTOL * max(1.0, abs(value), abs(ours)):
-        raise _solver_error(
+        err = ObjectiveCheckError(
             f"the model's objective at HiGHS's solution is {value:.10g} but HiGHS reports {ours:.10g}: "
-            "the model solved is not the model built; please report this with the edits made",
-            sol.info,
+            "the model solved is not the model built; please report this with the edits made"
         )
+        err.solver = sol.info.as_dict()  # type: ignore[attr-defined]
+        raise err
