@@ -55,7 +55,7 @@ from optimiser.markets import (
     report_rows as _report_rows,
 )
 
-__all__ = ["FillRule", "TIMESTAMP_COLUMN", "ValueRange", "read_inputs"]
+__all__ = ["FillRule", "TIMESTAMP_COLUMN", "ValueRange", "format_number", "read_inputs"]
 
 TIMESTAMP_COLUMN = "timestamp"
 """Name of the column holding the interval start in every input CSV."""
@@ -78,6 +78,14 @@ of a column the model reads (``fees_btc_per_day`` for ``fees_btc_per_block``: 0.
 
 MAX_GAP_H = 8784
 """The longest gap a fill rule may allow: a leap year. [h]"""
+
+
+def format_number(x: float) -> str:
+    """A bound for messages: whole numbers with thousands separators (``1,000,000``), others
+    in the shortest form (``0.5``, ``1e+20``)."""
+    if np.isfinite(x) and x == round(x) and abs(x) < 1e15:
+        return f"{x:,.0f}"
+    return f"{x:g}"
 
 
 @dataclass(frozen=True)
@@ -113,9 +121,9 @@ class ValueRange:
         unit = f" {self.unit}" if self.unit else ""
         where = f" at {at}" if at else ""
         if value <= self.lo:
-            text = f"{value:g}{where} is {'not above' if self.lo_open else 'below'} {self.lo:,g}{unit}"
+            text = f"{value:g}{where} is {'not above' if self.lo_open else 'below'} {format_number(self.lo)}{unit}"
         else:
-            text = f"{value:g}{where} is above {self.hi:,g}{unit}"
+            text = f"{value:g}{where} is above {format_number(self.hi)}{unit}"
         return text + (f": {self.why}" if self.why else "")
 
 
@@ -363,7 +371,7 @@ def read_inputs(
             if unreadable:
                 msg += f"; not searched, because unreadable: {', '.join(unreadable)}"
             msg += _near_misses(source[c], headers, specs, native, used)
-            problems.append(Problem(msg, column=c))
+            problems.append(Problem(msg, column=c, key=f"columns.{c}" if mapped else None))
     useless = _useless_inputs(specs, headers, native, owners, source, used)
     problems += useless
     reported = {p.file for p in useless}
@@ -544,7 +552,7 @@ def _useless_inputs(
         problems.append(Problem(
             f"none of its columns ({', '.join(_shown(h) for h in header[:20])}"
             f"{', ...' if len(header) > 20 else ''}) is read by the model"
-            + (f"; did you mean {', '.join(hints)}?" if hints else "")
+            + (f"; did you mean {', '.join(hints)}?" if hints else ".")
             + f" The model reads: {', '.join(reads)}. A column of another name, in the right unit, can be "
             "mapped in [columns] of scenario.toml; a file the scenario does not need is not listed in inputs",
             file=specs[k].file))

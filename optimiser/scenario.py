@@ -39,7 +39,7 @@ from pydantic import (
 
 from .bitcoin import DEFAULT_HALVING_DATES, GENESIS_BLOCK_TIME, KNOWN_HALVING_DATES
 from .errors import InputError, Problem
-from .inputs import FillRule, ValueRange
+from .inputs import FillRule, ValueRange, format_number
 from .markets import ERCOT_FORMATS, InputEntry
 from .safety import check_input_file, excerpt
 
@@ -107,8 +107,8 @@ def _in_range(lo: float, hi: float, unit: str, *, lo_open: bool = False) -> Any:
 
     def check(v: float) -> float:
         if v < lo or v > hi or (lo_open and v == lo):
-            low = f"> {lo:,g}" if lo_open else f">= {lo:,g}"
-            raise ValueError(f"{v:g} is out of range: it must be {low} and <= {hi:,g} {unit} "
+            low = f"> {format_number(lo)}" if lo_open else f">= {format_number(lo)}"
+            raise ValueError(f"{v:g} is out of range: it must be {low} and <= {format_number(hi)} {unit} "
                              "(plausible ranges: docs/scenario.md)")
         return v
 
@@ -152,7 +152,7 @@ _PRICE = _number(*PRICE_RANGE_USD_PER_MWH, "$/MWh")
 _COST_PER_MWH = _number(0.0, 10_000.0, "$/MWh")
 _REVENUE_OR_COLUMN = _number_or_column(0.0, PLAUSIBLE_USD_PER_MWH, "$/MWh")
 _PRICE_OR_COLUMN = _number_or_column(*PRICE_RANGE_USD_PER_MWH, "$/MWh")
-_SHARE = _number(0.0, 1.0, "(a share, 0 .. 1)")
+_SHARE = _number(0.0, 1.0, "(a share)")
 _PUE = _number(1.0, 3.0, "MW/MW")
 _UNITS = _count(0, 100_000_000, "machines")
 _J_PER_TH = _number(1.0, 1_000.0, "J/TH")
@@ -689,6 +689,8 @@ def _pydantic_problems(err: ValidationError, file: str) -> list[Problem]:
             msg = "required key is missing"
         elif e["type"] in ("float_type", "int_type") and isinstance(given, bool):
             msg = f"{str(given).lower()} is a boolean, not a number"
+        elif e["type"] in ("float_type", "int_type") and isinstance(given, str):
+            msg = f"{given!r} is text, not a number (write it without quotes)"
         elif e["type"] == "int_type" and isinstance(given, float):
             msg = f"{given:g} is not a whole number"
         elif e["type"] == "finite_number":
@@ -699,7 +701,7 @@ def _pydantic_problems(err: ValidationError, file: str) -> list[Problem]:
             if isinstance(error, _KeyError):
                 key = f"{key}.{error.key}" if key else error.key
             if ("input" in e and not isinstance(e["input"], (dict, list)) and repr(e["input"]) not in msg
-                    and "out of range" not in msg):
+                    and "out of range" not in msg and "is a boolean" not in msg):
                 msg += f" (got {excerpt(e['input'])})"
         problems.append(Problem(msg, file=file, key=key or None))
     return problems

@@ -171,7 +171,7 @@ def units_fractional(f: Path) -> list[str]:
 
 def number_as_text(f: Path) -> list[str]:
     toml(f, "import_mw = 300", 'import_mw = "300"')
-    return [S, "key 'site.import_mw'", "valid number", "'300'"]
+    return [S, "key 'site.import_mw'", "'300' is text, not a number"]
 
 
 def negative_om(f: Path) -> list[str]:
@@ -221,7 +221,7 @@ def ramp_zero(f: Path) -> list[str]:
 
 def negative_coincident_peak(f: Path) -> list[str]:
     toml(f, "usd_per_mw_year = 60000.0", "usd_per_mw_year = -60000.0")
-    return [S, "key 'coincident_peak.usd_per_mw_year'", "-60000 is out of range"]
+    return [S, "key 'coincident_peak.usd_per_mw_year'", "-60000 is out of range", "<= 1,000,000 $/MW-year"]
 
 
 def efficiency_in_j_per_gh(f: Path) -> list[str]:
@@ -297,7 +297,7 @@ def fees_column_misnamed(f: Path) -> list[str]:
 def unused_file(f: Path) -> list[str]:
     (f / "carbon.csv").write_text("timestamp,carbon_kg_per_mwh\n2025-03-03T06:00:00Z,400\n")
     toml(f, '"bitcoin.csv"]', '"bitcoin.csv", "carbon.csv"]')
-    return ["carbon.csv: none of its columns (timestamp, carbon_kg_per_mwh) is read by the model",
+    return ["carbon.csv: none of its columns (timestamp, carbon_kg_per_mwh) is read by the model. "
             "The model reads: price_usd_per_mwh"]
 
 
@@ -454,8 +454,10 @@ def mapping_a_column_not_read(f: Path) -> list[str]:
 
 
 def mapping_source_not_found(f: Path) -> list[str]:
+    frame(f / "bitcoin.csv").drop(columns="fees_btc_per_block").to_csv(f / "bitcoin.csv", index=False)
     add_table(f, '[columns]\nfees_btc_per_block = "avg_fees_btc_per_block"')
-    return ["column 'fees_btc_per_block'", "not found in any input file (mapped from 'avg_fees_btc_per_block'"]
+    return [S, "column 'fees_btc_per_block', key 'columns.fees_btc_per_block'",
+            "not found in any input file (mapped from 'avg_fees_btc_per_block'"]
 
 
 def mapping_while_the_column_is_there(f: Path) -> list[str]:
