@@ -92,7 +92,8 @@ def test_scenario_lp_and_edited_results_pickle(example_dir):
     lp = compile_lp(m)
     lp2 = pickle.loads(pickle.dumps(lp))
     assert lp2.blocks == [] and lp2.user_rows == [] and lp2.user_cols == [] and lp2.var_start == {}
-    assert lp2.families == lp.families and lp2.var_names == lp.var_names and lp2.col_names == lp.col_names
+    assert lp2.families == lp.families and lp2.var_names == lp.var_names
+    assert lp2.col_names == [v.name for v in lp.user_cols] and lp2.row_names == {r: d.name for d, r in lp.user_rows}
     for name in ("c", "row_lo", "row_hi", "col_lo", "col_hi"):
         np.testing.assert_array_equal(getattr(lp2, name), getattr(lp, name))
     np.testing.assert_array_equal(lp2.matrix.data, lp.matrix.data)
