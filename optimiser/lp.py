@@ -307,6 +307,8 @@ def _column_bounds(reg: Registry) -> tuple[np.ndarray, np.ndarray, np.ndarray | 
     los, his, kinds = [], [], []
     for vi in reg.vars:
         datas = vi.touched()
+        if datas is not None and not _lazy.bounds_touched(vi.component, vi.lazy):
+            datas = None  # made (e.g. a row was read) but no bound, domain or fixed flag was set
         hi = vi.ub if datas is None else _lazy.simple_bounds(datas, vi.lazy)
         if hi is not None:
             los.append(np.zeros(vi.size))

@@ -37,7 +37,7 @@ import pyomo.core as pyo
 try:  # the classes subclassed below; a Pyomo without them falls back to the public API
     from pyomo.core.base.constraint import ConstraintData, IndexedConstraint
     from pyomo.core.base.expression import ExpressionData, IndexedExpression
-    from pyomo.core.base.var import IndexedVar
+    from pyomo.core.base.var import IndexedVar, VarData
 
     _IMPORTED = True
 except ImportError:  # pragma: no cover - exercised only on an unsupported Pyomo
@@ -86,8 +86,67 @@ if _IMPORTED:
             self.__dict__["_dispatch_fill_fn"] = fill
             self.__dict__["_dispatch_pending"] = True
 
+    def _mark_bounds(data: Any) -> None:
+        comp = data.parent_component()
+        if comp is not None:
+            comp.__dict__["_dispatch_bounds_touched"] = True
+
+    class LazyVarData(VarData):
+        """``VarData`` that tells its component when its bounds, domain or fixed flag are set
+        (every public way to change them goes through these four setters), so an untouched
+        registered variable's bounds are read from the registry, not from 70,000 elements."""
+
+        __slots__ = ()
+
+        @property
+        def lower(self) -> Any:
+            return VarData.lower.fget(self)
+
+        @lower.setter
+        def lower(self, val: Any) -> None:
+            VarData.lower.fset(self, val)
+            _mark_bounds(self)
+
+        @property
+        def upper(self) -> Any:
+            return VarData.upper.fget(self)
+
+        @upper.setter
+        def upper(self, val: Any) -> None:
+            VarData.upper.fset(self, val)
+            _mark_bounds(self)
+
+        @property
+        def domain(self) -> Any:
+            return self._domain
+
+        @domain.setter
+        def domain(self, domain: Any) -> None:
+            VarData.domain.fset(self, domain)
+            _mark_bounds(self)
+
+        @property
+        def fixed(self) -> bool:
+            return self._fixed
+
+        @fixed.setter
+        def fixed(self, val: Any) -> None:
+            VarData.fixed.fset(self, val)
+            _mark_bounds(self)
+
     class LazyVar(_LazyData, IndexedVar):
         """An indexed ``Var`` (registered) whose ``VarData`` are made on first use."""
+
+        _ComponentDataClass = LazyVarData
+
+        @property
+        def domain(self) -> Any:
+            return IndexedVar.domain.fget(self)
+
+        @domain.setter
+        def domain(self, domain: Any) -> None:  # sets the elements' _domain directly
+            self.__dict__["_dispatch_bounds_touched"] = True
+            IndexedVar.domain.fset(self, domain)
 
     class LazyRowData(ConstraintData):
         """A registered row: ``ConstraintData`` whose expression is made from the arrays the
@@ -321,6 +380,12 @@ def vars_touched(var: Any, keys: Sequence, lazy: bool) -> list | None:
     return [var[k] for k in keys]
 
 
+def bounds_touched(var: Any, lazy: bool) -> bool:
+    """Whether anything may have changed a registered variable's bounds, domain or fixed flag
+    since it was registered (always True on the public-API route, where nothing tells)."""
+    return not lazy or var.__dict__.get("_dispatch_bounds_touched", False)
+
+
 def simple_bounds(datas: list, lazy: bool) -> np.ndarray | None:
     """Upper bounds of variables that are still as registered in all but their upper bound
     (non-negative reals, no lower bound, not fixed, numeric upper bound); ``None`` if any is not."""
@@ -387,6 +452,17 @@ def _self_test() -> bool:
         c2, _ = make_rows(m, "c2", m.I, keys, row, "", True)
         c2.clear()
         ok &= len(c2) == 0 and len(list(c2.values())) == 0
+        # every public way to change a registered variable's bounds, domain or fixed flag is seen
+        for change in (lambda v: v[0].setub(2.0), lambda v: v[1].setlb(0.5), lambda v: setattr(v[0], "ub", 3),
+                       lambda v: setattr(v[1], "bounds", (0, 1)), lambda v: v[0].fix(0.5), lambda v: v[1].unfix(),
+                       lambda v: setattr(v[0], "domain", pyo.Integers), lambda v: setattr(v, "domain", pyo.Binary),
+                       lambda v: v.setub(4.0), lambda v: v.fix(1.0), lambda v: setattr(v[1], "fixed", True)):
+            y = make_var(m, f"y{id(change)}", m.I, range(2), np.array([1.0, 1.0]), "", True)
+            ok &= len(y) == 2 and not bounds_touched(y, True)
+            y[0].value = 0.3
+            ok &= not bounds_touched(y, True)
+            change(y)
+            ok &= bounds_touched(y, True)
         c3, _ = make_rows(m, "c3", m.I, keys, row, "", True)
         m2 = m.clone()
         ok &= len(m2.c) == 2 and m2.c[0].upper == 3.0 and len(m2.x) == 2
