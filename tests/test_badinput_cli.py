@@ -126,7 +126,7 @@ def test_out_holding_a_users_file_is_refused_before_reading(tmp_path, capsys, no
     code, out, err = run(capsys, "run", EXAMPLE, "--out", docs, *DAY)
     assert code == EXIT_INPUT, err
     msg = one_line(err)
-    assert msg.startswith("dispatch: cannot write the results folder:")
+    assert msg.startswith("dispatch: results folder:")
     assert str(docs) in msg and "thesis.docx" in msg and "not a results folder" in msg
     assert out == ""
     assert snapshot(docs) == {"thesis.docx": b"x\n"}
