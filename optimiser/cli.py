@@ -207,7 +207,7 @@ def _main(argv: list[str], state: _Run) -> int:
         with input_limit(limit):
             return _command(args, argv, state)
     except ResultsFolderError as err:
-        return _fail(EXIT_INPUT, "cannot write the results folder", err)
+        return _fail(EXIT_INPUT, "results folder", err)
     except InputError as err:
         return _fail(EXIT_INPUT, "bad input", err)
     except InfeasibleError as err:

@@ -169,7 +169,7 @@ def check_results_folder(out_dir: str | Path) -> Path:
                 if not _is_legacy(out, names):
                     raise ResultsFolderError(
                         f"{name} is not empty and is not a results folder (it has no {MARKER} marker; it holds "
-                        f"{_list(names)}): refusing to replace it, which would delete them; choose a new or "
+                        f"{_list(names)}): refusing to replace it, which would delete what it holds; choose a new or "
                         "empty folder"
                     )
             else:
@@ -193,7 +193,7 @@ def _check_parent(out: Path) -> None:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
         raise ResultsFolderError(
-            f"cannot create the results folder {escape(out)}: {escape(ancestor)} is not a folder"
+            f"cannot create {escape(out)}: {escape(ancestor)} is not a folder"
         )
     try:  # the real test: make (and remove) a folder where the temporary results will go
         probe = tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-probe", dir=ancestor)
@@ -205,7 +205,7 @@ def _check_parent(out: Path) -> None:
         else:
             msg = f"cannot create {escape(out.parent)}: its nearest existing parent {escape(ancestor)} cannot be written: {why}"
         raise ResultsFolderError(
-            f"cannot write the results folder {escape(out)}: {msg}"
+            f"cannot write {escape(out)}: {msg}"
         ) from None
 
 

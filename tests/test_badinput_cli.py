@@ -68,17 +68,16 @@ def edit_toml(folder: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
+def one_line(text: str) -> str:
+    """A message with its wrapping undone (the CLI wraps the first line at 100 columns, at spaces)."""
+    return " ".join(text.split())
+
+
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Exit code, standard output and standard error with its wrapping undone (the CLI wraps at
-    100 columns, so where a phrase breaks depends on the length of the temporary paths)."""
+    """``dispatch ARGS`` in-process: exit code, stdout, and stderr on one line (wrapping undone)."""
     code = main([str(a) for a in args])
     got = capsys.readouterr()
     return code, got.out, one_line(got.err)
-
-
-def one_line(text: str) -> str:
-    """A message with its wrapping undone (the CLI wraps the first line at 100 columns)."""
-    return " ".join(text.split())
 
 
 @pytest.fixture()
@@ -127,9 +126,8 @@ def test_out_holding_a_users_file_is_refused_before_reading(tmp_path, capsys, no
     (docs / "thesis.docx").write_text("x\n")
     code, out, err = run(capsys, "run", EXAMPLE, "--out", docs, *DAY)
     assert code == EXIT_INPUT, err
-    msg = one_line(err)
-    assert msg.startswith("dispatch: cannot write the results folder:")
-    assert str(docs) in msg and "thesis.docx" in msg and "not a results folder" in msg
+    assert err.startswith("dispatch: results folder:")
+    assert str(docs) in err and "thesis.docx" in err and "not a results folder" in err
     assert out == ""
     assert snapshot(docs) == {"thesis.docx": b"x\n"}
     assert temp_leftovers(tmp_path) == []
@@ -140,7 +138,7 @@ def test_out_on_the_scenario_folder_keeps_the_inputs(tmp_path, capsys, no_readin
     before = snapshot(folder)
     code, _, err = run(capsys, "run", folder, "--out", folder, *DAY)
     assert code == EXIT_INPUT
-    assert str(folder) in one_line(err) and "scenario.toml" in err and "prices.csv" in err
+    assert str(folder) in err and "scenario.toml" in err and "prices.csv" in err
     assert snapshot(folder) == before
 
 
@@ -154,7 +152,7 @@ def test_out_on_a_folder_of_input_csvs_outside_the_scenario_keeps_them(tmp_path,
     before = snapshot(data)
     code, _, err = run(capsys, "run", folder, "--out", data, *DAY)
     assert code == EXIT_INPUT
-    assert str(data) in one_line(err) and "bitcoin.csv" in err
+    assert str(data) in err and "bitcoin.csv" in err
     assert snapshot(data) == before
     # the same scenario runs when the results go elsewhere
     assert run(capsys, "run", folder, "--out", tmp_path / "results", "-q", *DAY)[0] == 0
@@ -165,7 +163,7 @@ def test_out_that_is_a_file_is_refused(tmp_path, capsys, no_reading):
     f.write_text("keep\n")
     code, _, err = run(capsys, "run", EXAMPLE, "--out", f, *DAY)
     assert code == EXIT_INPUT
-    assert str(f) in one_line(err) and "not a folder" in one_line(err)
+    assert str(f) in err and "not a folder" in err
     assert f.read_text() == "keep\n"
 
 
@@ -177,7 +175,7 @@ def test_out_that_is_a_symbolic_link_is_refused(tmp_path, capsys, results_folder
     before = snapshot(target)
     code, _, err = run(capsys, "run", EXAMPLE, "--out", link, *DAY)
     assert code == EXIT_INPUT
-    assert str(link) in one_line(err) and "symbolic link" in err
+    assert str(link) in err and "symbolic link" in err
     assert link.is_symlink() and snapshot(target) == before
 
 
@@ -188,8 +186,7 @@ def test_results_folder_with_a_foreign_file_is_refused_and_the_file_kept(tmp_pat
     before = snapshot(out)
     code, _, err = run(capsys, "run", EXAMPLE, "--out", out, *DAY)
     assert code == EXIT_INPUT
-    msg = one_line(err)
-    assert str(out) in msg and "notes.txt" in msg and "did not write" in msg
+    assert str(out) in err and "notes.txt" in err and "did not write" in err
     assert snapshot(out) == before
     assert temp_leftovers(tmp_path) == []
 
@@ -201,7 +198,7 @@ def test_results_folder_with_a_sub_folder_is_refused(tmp_path, capsys, results_f
     before = snapshot(out)
     code, _, err = run(capsys, "run", EXAMPLE, "--out", out, *DAY)
     assert code == EXIT_INPUT
-    assert "plots" in err and str(out) in one_line(err)
+    assert "plots" in err and str(out) in err
     assert snapshot(out) == before
 
 
@@ -213,7 +210,7 @@ def test_a_marker_dispatch_did_not_write_is_refused(tmp_path, capsys, no_reading
     before = snapshot(out)
     code, _, err = run(capsys, "run", EXAMPLE, "--out", out, *DAY)
     assert code == EXIT_INPUT
-    assert MARKER in err and "did not write" in err and str(out) in one_line(err)
+    assert MARKER in err and "did not write" in err and str(out) in err
     assert snapshot(out) == before
 
 
@@ -222,7 +219,7 @@ def test_out_under_a_file_is_refused_before_reading(tmp_path, capsys, no_reading
     f.write_text("keep\n")
     code, _, err = run(capsys, "run", EXAMPLE, "--out", f / "sub" / "out", *DAY)
     assert code == EXIT_INPUT
-    assert str(f) in one_line(err) and "not a folder" in err
+    assert str(f) in err and "not a folder" in err
     assert f.read_text() == "keep\n"
 
 
@@ -243,8 +240,7 @@ def test_out_in_an_unwritable_folder_is_refused_before_reading(tmp_path, capsys,
         if parent != Path("/sys"):
             parent.chmod(0o755)
     assert code == EXIT_INPUT
-    msg = one_line(err)
-    assert str(out / "deeper") in msg and "cannot" in msg and str(parent) in msg
+    assert str(out / "deeper") in err and "cannot" in err and str(parent) in err
     assert not out.exists()
 
 
@@ -253,7 +249,7 @@ def test_out_on_the_working_folder_is_refused(tmp_path, capsys, monkeypatch, no_
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys, "run", EXAMPLE, "--out", ".", *DAY)
     assert code == EXIT_INPUT
-    assert "working or home folder" in one_line(err)
+    assert "working or home folder" in err
     assert (tmp_path / "thesis.docx").read_text() == "x"
 
 
@@ -568,7 +564,8 @@ def test_a_fifo_as_input_is_refused_without_blocking(tmp_path):
     out = tmp_path / "out"
     proc = run_process("run", folder, "--out", out, *DAY, timeout=60)
     assert proc.returncode == EXIT_INPUT, proc.stderr
-    assert str(fifo) in proc.stderr and "FIFO" in proc.stderr and "not a regular file" in proc.stderr
+    err = one_line(proc.stderr)
+    assert str(fifo) in err and "FIFO" in err and "not a regular file" in err
     assert not out.exists()
 
 
@@ -580,7 +577,8 @@ def test_dev_zero_as_input_is_refused_without_reading(tmp_path):
     out = tmp_path / "out"
     proc = run_process("run", folder, "--out", out, *DAY, timeout=60)
     assert proc.returncode == EXIT_INPUT, proc.stderr
-    assert "/dev/zero" in proc.stderr and "character device" in proc.stderr
+    err = one_line(proc.stderr)
+    assert "/dev/zero" in err and "character device" in err
     assert not out.exists()
 
 
@@ -593,7 +591,8 @@ def test_scenario_toml_linked_to_dev_zero_is_refused(tmp_path):
     (folder / "scenario.toml").symlink_to("/dev/zero")
     proc = run_process("validate", folder, timeout=60)
     assert proc.returncode == EXIT_INPUT, proc.stderr
-    assert "scenario.toml" in proc.stderr and "character device" in proc.stderr
+    err = one_line(proc.stderr)
+    assert "scenario.toml" in err and "character device" in err
 
 
 @posix
@@ -605,7 +604,8 @@ def test_a_fifo_in_the_machine_catalogue_is_refused(tmp_path):
     edit_toml(folder, 'timezone = "America/Chicago"', f'timezone = "America/Chicago"\ncatalogue = "{cat}"')
     proc = run_process("validate", folder, timeout=60)
     assert proc.returncode == EXIT_INPUT, proc.stderr
-    assert "trap.toml" in proc.stderr and "FIFO" in proc.stderr
+    err = one_line(proc.stderr)
+    assert "trap.toml" in err and "FIFO" in err
 
 
 @posix
@@ -615,7 +615,8 @@ def test_a_fifo_given_to_import_is_refused_without_blocking(tmp_path):
     out = tmp_path / "standard.csv"
     proc = run_process("import", "local-time", fifo, "--timezone", "America/Chicago", "--out", out, timeout=60)
     assert proc.returncode == EXIT_INPUT, proc.stderr
-    assert str(fifo) in proc.stderr and "FIFO" in proc.stderr
+    err = one_line(proc.stderr)
+    assert str(fifo) in err and "FIFO" in err
     assert not out.exists()
 
 
@@ -633,9 +634,8 @@ def test_an_input_above_the_size_limit_is_refused(tmp_path, capsys):
     out = tmp_path / "out"
     code, _, err = run(capsys, "run", EXAMPLE, "--out", out, "--max-input-mb", "0.1", *DAY)
     assert code == EXIT_INPUT
-    msg = one_line(err)
-    assert "prices.csv: is 0.4 MiB, above the input size limit of 0 MiB" in msg and "--max-input-mb" in msg
-    assert "bitcoin.csv:" not in msg  # 20 kB: within the limit
+    assert "prices.csv: is 0.4 MiB, above the input size limit of 0 MiB" in err and "--max-input-mb" in err
+    assert "bitcoin.csv:" not in err  # 20 kB: within the limit
     assert not out.exists()
     code, _, err = run(capsys, "validate", EXAMPLE, "--max-input-mb", "0.1")
     assert code == EXIT_INPUT and "prices.csv" in err
@@ -645,7 +645,7 @@ def test_an_input_above_the_size_limit_is_refused(tmp_path, capsys):
 def test_the_size_limit_from_the_environment(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("DISPATCH_MAX_INPUT_MB", "0.01")
     code, _, err = run(capsys, "validate", EXAMPLE)
-    assert code == EXIT_INPUT and "bitcoin.csv" in err and "DISPATCH_MAX_INPUT_MB" in one_line(err)
+    assert code == EXIT_INPUT and "bitcoin.csv" in err and "DISPATCH_MAX_INPUT_MB" in err
     monkeypatch.setenv("DISPATCH_MAX_INPUT_MB", "plenty")
     code, _, err = run(capsys, "validate", EXAMPLE)
     assert code == EXIT_INPUT and "DISPATCH_MAX_INPUT_MB must be a positive number" in err
