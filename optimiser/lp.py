@@ -137,7 +137,9 @@ class LP:
     families
         The same as plain data: ``{family name: (first_row, number of rows)}``.
     user_rows
-        Rows compiled from Pyomo: ``(ConstraintData, row)``.
+        Rows compiled from Pyomo: ``(ConstraintData, row)``. A user's row on a single variable
+        is passed as a bound on that column instead (``bound_rows``): the same feasible set, and
+        the dual simplex handles bounds far better than singleton rows.
     user_cols
         Variables met only in user expressions, in column order after the registered ones.
     streams
@@ -175,6 +177,9 @@ class LP:
     col_names: list[str] = field(default_factory=list)
     """Names of the user columns (filled when pickled; else see ``user_cols``)."""
     objective_linear: UserLinear | None = None
+    bound_rows: list[tuple[Any, int, float, float, float]] = field(default_factory=list)
+    """User rows on one variable, passed as bounds on its column: ``(ConstraintData, column,
+    coefficient, lower, upper)`` (bounds of the column implied by the row)."""
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -187,7 +192,7 @@ class LP:
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state.update(var_start={}, var_size={}, blocks=[], user_rows=[], user_cols=[],
+        state.update(var_start={}, var_size={}, blocks=[], user_rows=[], user_cols=[], bound_rows=[],
                      row_names={row: d.name for d, row in self.user_rows} or self.row_names,
                      col_names=[v.name for v in self.user_cols] or self.col_names)
         return state
@@ -395,6 +400,7 @@ def compile_lp(m: Any) -> LP:
         e_rows: list[int] = []
         e_cols: list[int] = []
         e_vals: list[float] = []
+        bound_rows: list[tuple[Any, int, float, float, float]] = []
         for d, row in pending:
             body, lb, ub = _row_bounds(d)
             r_cols, r_coefs, constant = cols.terms(body, d)
@@ -405,6 +411,12 @@ def compile_lp(m: Any) -> LP:
                         row_lo[row], row_hi[row] = -np.inf, np.inf
                     continue
                 raise InfeasibleError(f"constraint {d.name} has no variables and cannot hold ({lb:g} <= 0 <= {ub:g})")
+            if row is None and len(r_cols) == 1 and r_coefs[0] != 0:
+                # one variable: a bound on it, as HiGHS's presolve would make it (its dual is
+                # recovered from the variable's reduced cost: Solution.bound_row_duals)
+                a = float(r_coefs[0])
+                bound_rows.append((d, r_cols[0], a, *((lb / a, ub / a) if a > 0 else (ub / a, lb / a))))
+                continue
             if row is None:
                 row = n_rows
                 n_rows += 1
@@ -483,6 +495,15 @@ def compile_lp(m: Any) -> LP:
             if kind.any() or integrality is not None:
                 base = integrality if integrality is not None else np.zeros(cols.n_registered, np.int32)
                 integrality = np.concatenate([base, kind])
+        for d, j, a, lo_b, hi_b in bound_rows:
+            col_lo[j] = max(col_lo[j], lo_b)
+            col_hi[j] = min(col_hi[j], hi_b)
+        for d, j, a, lo_b, hi_b in bound_rows:
+            if col_lo[j] > col_hi[j] + 1e-9 * max(1.0, abs(col_lo[j])):
+                others = [e.name for e, k, *_ in bound_rows if k == j and e is not d]
+                raise InfeasibleError(
+                    f"constraint {d.name} cannot hold: it bounds one variable, whose bounds become "
+                    f"{col_lo[j]:g} > {col_hi[j]:g}" + (f" (with {', '.join(others[:3])})" if others else ""))
         c = np.bincount(np.concatenate(c_parts_i).astype(np.int64), weights=np.concatenate(c_parts_v),
                         minlength=n_col) if c_parts_i else np.zeros(n_col)
         key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
@@ -497,7 +518,7 @@ def compile_lp(m: Any) -> LP:
     var_names = {vi.component.name: (cols.start[id(vi.component)], vi.size) for vi in reg.vars}
     return LP(c, offset, A, row_lo, row_hi, col_lo, col_hi, integrality, maximize, cols.start, blocks,
               user_rows, cols.extra, streams, hourly, fast, cols.size, var_names, families,
-              objective_linear=objective_linear)
+              objective_linear=objective_linear, bound_rows=bound_rows)
 
 
 

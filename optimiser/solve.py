@@ -70,6 +70,8 @@ class Solution:
     objective: float
     info: SolverInfo
     registry: Any = None
+    bound_row_duals: list[float] = field(default_factory=list)
+    """Duals of the user rows on one variable (``lp.bound_rows``). [$ per unit of the row]"""
 
     def value(self, var: Any) -> np.ndarray:
         """Values of a registered variable (a component or its name), in registration order. [MW]"""
@@ -331,12 +333,34 @@ def run_lp(
             )
     sol = h.getSolution()
     x = np.asarray(sol.col_value, dtype=float)
+    col_duals = None
     if sol.dual_valid:
         duals = np.asarray(sol.row_dual, dtype=float)
         duals = -duals if lp.maximize else duals
+        if lp.bound_rows:
+            col_duals = np.asarray(sol.col_dual, dtype=float)
+            col_duals = -col_duals if lp.maximize else col_duals
     else:
         duals = np.full(n_row, np.nan)
-    return Solution(lp, x, duals, float(obj) if obj is not None else float("nan"), solver_info)
+    out = Solution(lp, x, duals, float(obj) if obj is not None else float("nan"), solver_info)
+    out.bound_row_duals = bound_row_duals(lp, x, col_duals)
+    return out
+
+
+def bound_row_duals(lp: LP, x: np.ndarray, col_duals: np.ndarray | None) -> list[float]:
+    """Duals of the user rows passed as column bounds (``lp.bound_rows``), in their order:
+    d(objective)/d(right-hand side), the column's reduced cost over the row's coefficient where
+    the row's bound is the one the column sits at, else 0. [$ per unit of the row]"""
+    out = []
+    for _d, j, a, lo_b, hi_b in lp.bound_rows:
+        if col_duals is None:
+            out.append(float("nan"))
+            continue
+        tol = 1e-7 * max(1.0, abs(x[j]))
+        at_row_bound = (abs(x[j] - hi_b) <= tol and lp.col_hi[j] == hi_b) or (
+            abs(x[j] - lo_b) <= tol and lp.col_lo[j] == lo_b)
+        out.append(float(col_duals[j] / a) if at_row_bound else 0.0)
+    return out
 
 
 def solve_lp(
@@ -404,6 +428,8 @@ def load_into_model(m: Any, solution: Solution) -> None:
                 suffix[d] = y
         for d, row in solution.lp.user_rows:
             suffix[d] = float(solution.duals[row])
+        for (d, *_), y in zip(solution.lp.bound_rows, solution.bound_row_duals):
+            suffix[d] = y
 
 
 def compile_checked(m: Any) -> tuple[LP, dict[str, tuple[float, float]], list[str], float]:

@@ -366,3 +366,20 @@ def test_a_cloned_model_solves_like_the_original():
     res = optimiser.solve(m)
     assert res.objective_usd == pytest.approx(1400.0)
     assert res.dispatch["asic_a_mw"].tolist() == pytest.approx([8, 8])
+
+
+def test_rows_on_one_variable_are_bounds_with_their_duals():
+    """A user's rows on a single variable are handed to HiGHS as bounds; the answer, the rows'
+    duals (from the column's reduced cost) and contradictions are as for rows. Merit case: capping
+    fleet a at 3 MW in hour 0 gives 1,150 (fleet b takes 5 MW at margin 30: 3*80 + 5*30 + 700 + ...)."""
+    m = optimiser.build(tiny({"site": {"import_mw": 10}, "asic": [asic("a", 8, 20.0), asic("b", 8, 40.0)]}, [20, 20]))
+    m.cap = pyo.Constraint(expr=2 * m.asic.power["a", 0] <= 6)  # a coefficient: the bound is 3
+    m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
+    res = optimiser.solve(m)
+    assert res.objective_usd == pytest.approx(1150.0)
+    assert res.solution.lp.shape[0] == optimiser.solve(optimiser.build(m.dispatch.scenario)).solution.lp.shape[0]
+    # one more unit of the row's right-hand side lets a run 0.5 MW more, in place of b: (80 - 30) / 2
+    assert m.dual[m.cap] == pytest.approx(25.0)
+    m.floor = pyo.Constraint(expr=m.asic.power["a", 0] >= 5)
+    with pytest.raises(InfeasibleError, match="cap|floor"):
+        optimiser.solve(m)

@@ -110,6 +110,11 @@ def test_offset_only_change_needs_no_iteration(month):
 
 
 def _cap(m: Any) -> None:
+    """A row an hour on two fleets (a row on one variable would be passed as its bound)."""
+    m.cap = pyo.Constraint(m.T, rule=lambda m, t: m.asic.power["s21", t] + m.asic.power["s19jpro", t] <= 120)
+
+
+def _cap_one(m: Any) -> None:
     m.cap = pyo.Constraint(m.T, rule=lambda m, t: m.asic.power["s21", t] <= 120)
 
 
@@ -128,11 +133,32 @@ def test_structure_change_falls_back_to_cold(month):
     ref = cold(month, _cap)
     assert rel(res.objective_usd, ref.objective_usd) <= RTOL
     assert res.objective_usd < base.objective_usd - 1e3  # the cap binds
-    assert max(pyo.value(m.asic.power["s21", t]) for t in m.T) <= 120 + 1e-6
+    assert max(pyo.value(m.asic.power["s21", t] + m.asic.power["s19jpro", t]) for t in m.T) <= 120 + 1e-6
     again = ws.solve(optimiser.build(month), load_solution=False)
     assert again.summary["solver"]["warm"]["warm"] is False
     assert again.summary["solver"]["warm"]["reason"].startswith("shape changed")
     assert rel(again.objective_usd, base.objective_usd) <= RTOL
+
+
+def test_a_cap_on_one_variable_is_a_bound_change_solved_warm(month):
+    """A user row on one variable is passed to HiGHS as that column's bound: the structure is
+    unchanged, so the kept model is updated warm, and the answer is the cold one."""
+    ws = WarmSolver(check_cold_every=0)
+    base = ws.solve(optimiser.build(month), load_solution=False)
+    m = optimiser.build(month)
+    _cap_one(m)
+    m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
+    res = ws.solve(m)
+    rec = res.summary["solver"]["warm"]
+    assert rec["warm"] is True and res.summary["solver"]["rows"] == base.summary["solver"]["rows"]
+    ref = cold(month, _cap_one)
+    assert rel(res.objective_usd, ref.objective_usd) <= RTOL and res.objective_usd < base.objective_usd - 1e3
+    assert max(pyo.value(m.asic.power["s21", t]) for t in m.T) <= 120 + 1e-6
+    # the rows' duals come from the column's reduced cost: binding hours have the mining margin
+    duals = [m.dual[m.cap[t]] for t in m.T]
+    binding = [t for t in m.T if abs(pyo.value(m.asic.power["s21", t]) - 120) < 1e-7]
+    assert binding and all(duals[t] >= -1e-9 for t in m.T) and max(duals) > 1.0
+    assert all(abs(duals[t]) < 1e-9 for t in m.T if t not in binding)
 
 
 def test_changed_matrix_values_warm_or_cold_by_count(month):
