@@ -341,13 +341,16 @@ def _row_bounds(d: Any) -> tuple[Any, float, float]:
     return body, -np.inf if lb is None else float(lb), np.inf if ub is None else float(ub)
 
 
-def compile_lp(m: Any) -> LP:
+def compile_lp(m: Any, *, rows_as_bounds: bool = True) -> LP:
     """Compile a built (and possibly edited) model into the arrays HiGHS takes.
 
     The model compiled is exactly the one Pyomo's LP writer would write from ``m``: every
     active constraint under active blocks, the one active objective with its sense, variable
     domains, bounds and fixed values. Registered families and streams are taken from their
     arrays only where their Pyomo objects are still as registered.
+
+    ``rows_as_bounds``: pass a user's row on one variable as that column's bound (the default;
+    the infeasibility diagnosis turns it off to name such rows).
 
     Raises
     ------
@@ -411,7 +414,7 @@ def compile_lp(m: Any) -> LP:
                         row_lo[row], row_hi[row] = -np.inf, np.inf
                     continue
                 raise InfeasibleError(f"constraint {d.name} has no variables and cannot hold ({lb:g} <= 0 <= {ub:g})")
-            if row is None and len(r_cols) == 1 and r_coefs[0] != 0:
+            if rows_as_bounds and row is None and len(r_cols) == 1 and r_coefs[0] != 0:
                 # one variable: a bound on it, as HiGHS's presolve would make it (its dual is
                 # recovered from the variable's reduced cost: Solution.bound_row_duals)
                 a = float(r_coefs[0])

@@ -477,6 +477,8 @@ def diagnosed(m: Any, lp: LP) -> Iterator[None]:
     except InfeasibleError as err:
         from .diagnose import diagnose_infeasible  # imports scipy: only when needed
 
+        if lp.bound_rows:  # diagnose with the user's one-variable rows as rows, so it can name them
+            lp = compile_lp(m, rows_as_bounds=False)
         new = InfeasibleError(f"{err}. {diagnose_infeasible(m, lp)}")
         new.solver = getattr(err, "solver", None)  # type: ignore[attr-defined]
         raise new from None
