@@ -78,6 +78,14 @@ def use_split_mw(results: "Results", scenario: "Scenario") -> pd.DataFrame:
     """
     cfg = scenario.config
     d = results.dispatch
+    usable = min(sum(f.pue * f.capacity_mw for _, f in cfg.fleets()), cfg.site.import_mw + cfg.ppa_mw)
+    if getattr(results, "uses_mw", None) is not None:  # what each component drew, by use
+        out = results.uses_mw.copy()
+        for c in ("asic_mw", "gpu_mw", "flex_mw"):
+            if c not in out:
+                out[c] = 0.0
+        out["handed_back_mw"] = (usable - out.sum(axis=1)).clip(lower=0.0)
+        return out
     out = pd.DataFrame(index=d.index)
     out["asic_mw"] = sum((f.pue * d[f"asic_{f.name}_mw"] for f in cfg.asic), start=pd.Series(0.0, index=d.index))
     out["gpu_mw"] = sum(
@@ -85,7 +93,6 @@ def use_split_mw(results: "Results", scenario: "Scenario") -> pd.DataFrame:
         start=pd.Series(0.0, index=d.index),
     )
     out["flex_mw"] = sum((f.pue * d[f"flex_{f.name}_mw"] for f in cfg.flex), start=pd.Series(0.0, index=d.index))
-    usable = min(sum(f.pue * f.capacity_mw for _, f in cfg.fleets()), cfg.site.import_mw + cfg.ppa_mw)
     load = out[["asic_mw", "gpu_mw", "flex_mw"]].sum(axis=1)
     out["handed_back_mw"] = (usable - load).clip(lower=0.0)
     return out

@@ -46,6 +46,9 @@ class Results:
     summary: dict[str, Any]
     duals: dict[str, pd.Series]
     solution: Solution
+    uses_mw: pd.DataFrame | None = None
+    """Power drawn at the meter by use (the kind each component registered its draws under:
+    ``asic``, ``gpu``, ``flex``, ``battery``...), hour by hour. [MW]"""
 
     @property
     def objective_usd(self) -> float:
@@ -186,7 +189,19 @@ def make_results(m: Any, sol: Solution) -> Results:
         keys = blk.keys
         idx = pd.MultiIndex.from_tuples(keys) if keys and isinstance(keys[0], tuple) else pd.Index(keys)
         duals[name] = pd.Series(sol.duals[start : start + len(keys)], index=idx, name=name)
-    return Results(frame, summary, duals, sol)
+    return Results(frame, summary, duals, sol, uses_mw(reg, sol, frame.index))
+
+
+def uses_mw(reg: Registry, sol: Solution, index: pd.Index) -> pd.DataFrame:
+    """Each registered draw on the balance, summed by use (the part of its kind before ``_``:
+    ``gpu_firm`` and ``gpu`` are both ``gpu``), hour by hour at the meter. [MW]"""
+    out: dict[str, np.ndarray] = {}
+    for draw in reg.loads:
+        use = draw.kind.split("_", 1)[0]
+        col = out.setdefault(use, np.zeros(reg.n))
+        lin = draw.lin
+        np.add.at(col, lin.row, lin.coef * sol.value(lin.var)[lin.pos])
+    return pd.DataFrame({f"{k}_mw": v for k, v in out.items()}, index=index)
 
 
 def _fmt_frame(frame: pd.DataFrame) -> pd.DataFrame:
