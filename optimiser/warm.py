@@ -127,9 +127,11 @@ class WarmSolver:
     ...     res = ws.solve_scenario(sc.with_series(btc_usd=lambda d: k * d["btc_usd"]))
     ...     res.summary["solver"]["warm"]["warm"], res.summary["solver"]["iterations"]
 
-    Each solve's ``res.summary["solver"]["warm"]`` says whether it was warm, why not (``reason``),
-    what changed (``changed``: counts of costs, column bounds, row bounds and matrix values, and
-    whether the objective offset changed), and the cold check if one ran (``cold_check``).
+    One instance holds one HiGHS model: use one per thread or process (a pool of workers each
+    with its own). Each solve's ``res.summary["solver"]["warm"]`` says whether it was warm, why
+    not (``reason``), what changed (``changed``: counts of costs, column bounds, row bounds and
+    matrix values, and whether the objective offset changed), and the cold check if one ran
+    (``cold_check``).
     """
 
     def __init__(
