@@ -1,6 +1,6 @@
 """``make bench``: how long ``dispatch run`` takes, step by step, against the yardstick.
 
-Modes (combinable; none given = ``--main --edits --scale``, what ``make bench`` runs, about four
+Modes (combinable; none given = ``--main --edits --scale --warm``, what ``make bench`` runs, about five
 minutes):
 
 ``--main``
@@ -29,6 +29,13 @@ minutes):
 ``--whatif``
     The year as a whole process as it is and with small changes to files outside the speed task
     (:data:`WHATIF`), applied to a copy of the package in a temporary folder.
+``--warm``
+    Re-solves of the year with :class:`optimiser.WarmSolver` against cold solves, in one fresh
+    process: 20 seeded variants each of the BTC price, the energy price and both (multipliers
+    U(0.8, 1.2)), the BTC variants also as a sorted sweep; median re-solve time (build + compile +
+    update or pass + solve, and with the results made), speed-up and iterations; every objective
+    asserted equal to the cold one (relative 1e-7). Then a 48-hour window cut from the example
+    built, solved and its results made (median of 30), cold and warm over consecutive windows.
 
 Every measurement runs in a fresh child process; nothing is timed inside this one. Figures go
 to stdout as tables and, with ``--json FILE``, as JSON. See docs/performance.md.
@@ -327,6 +334,107 @@ def child_solver(folder: str, start: str | None, end: str | None, options: dict,
     return {"solve_s": info.solve_s, "iterations": info.iterations, "status": info.termination,
             "objective_usd": sol.objective, "duals_valid": bool(np.isfinite(sol.duals).all()),
             "marginal": sol.duals[row : row + sc.hours].tolist()}
+
+
+#: Variants per sequence and their seed for ``--warm``.
+WARM_VARIANTS, WARM_SEED = 20, 2025
+
+#: The 48-hour windows of ``--warm``: the first starts here; the next ones a day apart.
+WINDOW_START, WINDOW_HOURS, WINDOWS = "2025-07-14T00:00:00-05:00", 48, 30
+
+
+def _resolve_times(res: Any, wall: float, cpu: float) -> dict:
+    s = res.summary["solver"]
+    build = s["build_s"] or 0.0
+    return {"wall_s": wall, "cpu_s": cpu, "build_s": build, "handover_s": s["handover_s"], "solve_s": s["solve_s"],
+            "results_s": wall - build - s["handover_s"] - s["solve_s"],
+            "resolve_s": build + s["handover_s"] + s["solve_s"], "iterations": s["iterations"],
+            "objective_usd": res.objective_usd}
+
+
+def child_warm(folder: str) -> dict:
+    """In one fresh process: warm and cold re-solves of seeded variants of the year, and 48-hour
+    windows. Asserts every warm objective equals the cold one (relative 1e-7)."""
+    import numpy as np
+    import pandas as pd
+
+    import optimiser
+
+    sc = optimiser.load_scenario(folder)
+    rng = np.random.default_rng(WARM_SEED)
+    kb = rng.uniform(0.8, 1.2, WARM_VARIANTS)
+    ke = rng.uniform(0.8, 1.2, WARM_VARIANTS)
+    contract = rng.uniform(150.0, 300.0, WARM_VARIANTS)
+    ramp = rng.uniform(20.0, 250.0, WARM_VARIANTS)
+
+    def prices(b: float, e: float) -> "optimiser.Scenario":
+        return sc.with_series(btc_usd=lambda d: b * d["btc_usd"], price_usd_per_mwh=lambda d: e * d["price_usd_per_mwh"])
+
+    sequences: dict[str, list] = {
+        "BTC price": [lambda b=b: prices(b, 1.0) for b in kb],
+        "energy price": [lambda e=e: prices(1.0, e) for e in ke],
+        "both": [lambda b=b, e=e: prices(b, e) for b, e in zip(kb, ke)],
+        "BTC price, sorted sweep": [lambda b=b: prices(b, 1.0) for b in np.sort(kb)],
+        "GPU contract price": [lambda v=v: sc.replace(**{"gpu.tenant-a.contract_usd_per_mw_per_h": float(v)})
+                               for v in contract],
+        "ramp limit": [lambda v=v: sc.replace(**{"site.ramp_mw_per_h": float(v)}) for v in ramp],
+    }
+    report: dict[str, Any] = {}
+    for name, makers in sequences.items():
+        ws = optimiser.WarmSolver(check_cold_every=0)  # every variant is solved cold below anyway
+        ws.solve(optimiser.build(sc), load_solution=False)
+        rows = []
+        for i, make in enumerate(makers):
+            t0 = time.perf_counter()
+            v = make()
+            rec: dict[str, Any] = {"variant_s": time.perf_counter() - t0}
+            answers = {}
+            for side in (("warm", "cold") if i % 2 == 0 else ("cold", "warm")):
+                t0, c0 = time.perf_counter(), time.process_time()
+                m = optimiser.build(v)
+                res = ws.solve(m, load_solution=False) if side == "warm" else optimiser.solve(m, load_solution=False)
+                rec[side] = _resolve_times(res, time.perf_counter() - t0, time.process_time() - c0)
+                answers[side] = (res.dispatch.filter(regex="_mw$").to_numpy(),
+                                 res.dispatch["marginal_value_usd_per_mwh"].to_numpy())
+                if side == "warm":
+                    assert res.summary["solver"]["warm"]["warm"], res.summary["solver"]["warm"]
+            w, c = rec["warm"]["objective_usd"], rec["cold"]["objective_usd"]
+            rec["rel_diff"] = abs(w - c) / max(1.0, abs(w), abs(c))
+            assert rec["rel_diff"] <= 1e-7, (name, i, w, c)
+            # the same optimum, but not always the same vertex: where the optimum is not unique
+            # (dispatch) or sits on a kink (marginal value), warm and cold may answer differently
+            dmw = np.abs(answers["warm"][0] - answers["cold"][0])
+            dlam = np.abs(answers["warm"][1] - answers["cold"][1])
+            rec["dispatch_max_diff_mw"] = float(dmw.max())
+            rec["marginal_max_diff"] = float(dlam.max())
+            rec["marginal_hours_differing"] = int((dlam > 1e-6).sum())
+            rows.append(rec)
+        report[name] = rows
+
+    start = pd.Timestamp(WINDOW_START)
+    windows = [optimiser.load_scenario(folder, start=(start + pd.Timedelta(days=k)).isoformat(),
+                                       end=(start + pd.Timedelta(days=k, hours=WINDOW_HOURS)).isoformat())
+               for k in range(WINDOWS)]
+    one = []
+    for _ in range(WINDOWS):  # the same window again and again: build + solve + results
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = optimiser.solve(optimiser.build(windows[0]), load_solution=False)
+        one.append(_resolve_times(res, time.perf_counter() - t0, time.process_time() - c0))
+    rolling: dict[str, list] = {"cold": [], "warm": []}
+    ws = optimiser.WarmSolver()
+    for w in windows:  # consecutive windows a day apart (each checked against cold below)
+        for side in ("cold", "warm"):
+            t0, c0 = time.perf_counter(), time.process_time()
+            m = optimiser.build(w)
+            res = ws.solve(m, load_solution=False) if side == "warm" else optimiser.solve(m, load_solution=False)
+            rec = _resolve_times(res, time.perf_counter() - t0, time.process_time() - c0)
+            if side == "warm":
+                rec["warm"] = res.summary["solver"]["warm"]["warm"]
+            rolling[side].append(rec)
+    for c, w in zip(rolling["cold"], rolling["warm"]):
+        assert abs(c["objective_usd"] - w["objective_usd"]) <= 1e-7 * max(1.0, abs(c["objective_usd"]))
+    report["window"] = {"hours": windows[0].hours, "same": one, "rolling": rolling}
+    return report
 
 
 # ---------------------------------------------------------------------------------------------
@@ -688,6 +796,80 @@ def solver_table(work: Path, time_limit: float, which: list[str] | None, repeat:
     return report
 
 
+WARM_SEQUENCES = ("BTC price", "energy price", "both", "BTC price, sorted sweep", "GPU contract price", "ramp limit")
+
+
+def warm_table(work: Path, repeat: int) -> dict:
+    """``--warm``: ``repeat`` fresh processes running :func:`child_warm`; prints the tables
+    (medians over every variant of every process)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "warm", str(EXAMPLE), "--out", str(work / "unused")]
+    print(f"\n== warm re-solves of the year: {WARM_VARIANTS} seeded variants a sequence, each solved warm "
+          f"(WarmSolver, from the previous variant) and cold, alternating; medians over {repeat} fresh "
+          "process(es) ==", flush=True)
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    runs, peak = [], 0.0
+    for _ in range(repeat):
+        _, p, text = _run_child(cmd)
+        runs.append(json.loads(text.strip().splitlines()[-1]))
+        peak = max(peak, p)
+    report = {k: [r for run in runs for r in run[k]] for k in WARM_SEQUENCES}
+    report["window"] = {"hours": runs[0]["window"]["hours"],
+                        "same": [r for run in runs for r in run["window"]["same"]],
+                        "rolling": {side: [r for run in runs for r in run["window"]["rolling"][side]]
+                                    for side in ("cold", "warm")}}
+    med = statistics.median
+    rows, diff = [], []
+    for name in WARM_SEQUENCES:
+        recs = report[name]
+        w = {k: med(r["warm"][k] for r in recs) for k in ("resolve_s", "wall_s", "solve_s", "handover_s", "build_s",
+                                                          "results_s", "iterations")}
+        c = {k: med(r["cold"][k] for r in recs) for k in ("resolve_s", "wall_s", "solve_s", "iterations")}
+        speed = med(r["cold"]["resolve_s"] / r["warm"]["resolve_s"] for r in recs)
+        cpu = med(r["cold"]["cpu_s"] for r in recs) / med(r["warm"]["cpu_s"] for r in recs)
+        amortised = c["resolve_s"] / (w["resolve_s"] + c["resolve_s"] / 10)
+        worst = max(r["rel_diff"] for r in recs)
+        rows.append([name, c["resolve_s"], w["resolve_s"], c["resolve_s"] / w["resolve_s"], speed, amortised,
+                     c["wall_s"] / w["wall_s"], cpu, round(c["iterations"]), round(w["iterations"]), w["build_s"],
+                     w["handover_s"], w["solve_s"], w["results_s"], f"{worst:.1e}"])
+        diff.append([name, max(r["dispatch_max_diff_mw"] for r in recs), max(r["marginal_max_diff"] for r in recs),
+                     round(med(r["marginal_hours_differing"] for r in recs))])
+    print(_fmt_table(["variants", "cold s", "warm s", "speed-up", "median of ratios",
+                      "with 1-in-10 cold check", "speed-up with results", "same, CPU time", "cold it.", "warm it.",
+                      "warm: build", "compile+update", "solve", "results", "max rel. diff"], rows))
+    print("BTC and energy price: multipliers U(0.8, 1.2); GPU contract price U(150, 300) $/MW/h (the objective's "
+          "constant only); ramp limit U(20, 250) MW/h (row bounds only).\n"
+          "re-solve = build + compile + update (warm) or pass (cold) + solve; 'with results' adds making Results; "
+          "'with 1-in-10 cold check' adds a tenth of a cold re-solve to the warm one (the default check_cold_every). "
+          f"Making each variant (sc.with_series, checks): {med(r['variant_s'] for r in report['BTC price']):.3f} s "
+          "on either side, not counted.")
+    print("\nsame objective, other vertex: warm against cold answers of the same variant (alternative optima "
+          "and kinks of the marginal value)")
+    print(_fmt_table(["variants", "max |dispatch diff| MW", "max |marginal value diff| $/MWh",
+                      "hours with another marginal value (median)"], diff))
+    win = report["window"]
+    same = win["same"]
+    roll_c, roll_w = win["rolling"]["cold"], win["rolling"]["warm"]
+    wrows = [["one window, again and again (cold)", med(r["wall_s"] for r in same), med(r["cpu_s"] for r in same),
+              med(r["build_s"] for r in same),
+              med(r["handover_s"] for r in same), med(r["solve_s"] for r in same), med(r["results_s"] for r in same),
+              round(med(r["iterations"] for r in same))]]
+    for label, recs in (("consecutive windows, cold", roll_c), ("consecutive windows, WarmSolver", roll_w)):
+        wrows.append([label, med(r["wall_s"] for r in recs), med(r["cpu_s"] for r in recs), med(r["build_s"] for r in recs),
+                      med(r["handover_s"] for r in recs), med(r["solve_s"] for r in recs),
+                      med(r["results_s"] for r in recs), round(med(r["iterations"] for r in recs))])
+    print(f"\n{win['hours']}-hour windows from {WINDOW_START} (consecutive: {WINDOWS}, a day apart): "
+          "build, solve and results made, medians [s]")
+    print(_fmt_table(["", "total", "CPU time", "build", "hand-over", "solve", "results", "iterations"], wrows))
+    n_warm = sum(1 for r in roll_w if r.get("warm"))
+    print(f"consecutive windows solved warm: {n_warm} of {len(roll_w)} (a window crossing a month boundary has "
+          f"another SLA row: handed over whole); peak memory {peak:.0f} MB")
+    report["peak_mb"] = peak
+    report["load_average"] = os.getloadavg()
+    print(f"load average after: {' '.join(f'{x:.1f}' for x in report['load_average'])} (on {os.cpu_count()} cores: "
+          "other jobs on a shared machine lengthen wall times; CPU time is less affected)")
+    return report
+
+
 def machine() -> dict[str, str]:
     """What the figures were measured on."""
     import highspy  # noqa: F401
@@ -717,13 +899,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--solvers", action="store_true", help="compare HiGHS solvers")
     p.add_argument("--whatif", action="store_true", help="the year with proposed changes to other files")
     p.add_argument("--edits", action="store_true", help="the year edited as the README and notebooks do")
+    p.add_argument("--warm", action="store_true", help="warm re-solves of variants against cold ones; 48-hour windows")
     p.add_argument("--only", action="append", help="with --solvers: only this configuration (repeatable)")
     p.add_argument("--repeat", type=int, default=5, help="runs per measurement (median; default 5)")
     p.add_argument("--time-limit", type=float, default=600.0, help="per solve with --solvers [s]")
     p.add_argument("-O", "--solver-option", action="append", default=[], metavar="KEY=VALUE",
                    help="HiGHS option for --main/--scale runs (both ours and the yardstick)")
     p.add_argument("--json", type=Path, help="also write the figures here")
-    p.add_argument("--child", choices=["ours", "yardstick", "solver", "edit"], help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=["ours", "yardstick", "solver", "edit", "warm"], help=argparse.SUPPRESS)
     p.add_argument("--case", choices=list(EDITS), default="unedited", help=argparse.SUPPRESS)
     p.add_argument("scenario", nargs="?", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
@@ -736,6 +919,8 @@ def main(argv: list[str] | None = None) -> int:
         opts = json.loads(args.options)
         if args.child == "ours":
             res = child_ours(args.scenario, args.out, args.start, args.end, opts)
+        elif args.child == "warm":
+            res = child_warm(args.scenario)
         elif args.child == "yardstick":
             res = child_yardstick(args.scenario, args.out, args.start, args.end, opts, args.case)
         elif args.child == "edit":
@@ -757,8 +942,8 @@ def main(argv: list[str] | None = None) -> int:
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     print(f"HiGHS options: {options}")
     report: dict[str, Any] = {"machine": info, "options": options}
-    if not (args.main or args.scale or args.solvers or args.whatif or args.edits):
-        args.main = args.scale = args.edits = True
+    if not (args.main or args.scale or args.solvers or args.whatif or args.edits or args.warm):
+        args.main = args.scale = args.edits = args.warm = True
     verdicts = Verdicts()
     with tempfile.TemporaryDirectory(prefix="dispatch-bench-") as tmp:
         work = Path(tmp)
@@ -772,6 +957,8 @@ def main(argv: list[str] | None = None) -> int:
             report["solvers"] = solver_table(work, args.time_limit, args.only, args.repeat)
         if args.whatif:
             report["whatif"] = whatif_table(work, args.repeat, options, verdicts)
+        if args.warm:
+            report["warm"] = warm_table(work, max(1, min(args.repeat, 3)))
     report["targets"] = verdicts.lines
     report["objective_mismatches"] = verdicts.mismatches
     if args.json:

@@ -7,7 +7,7 @@ holds and
 
 - hands it over whole (*cold*) on the first solve, or when the structure differs: shape,
   sparsity pattern of the matrix, integrality, objective sense, solver options, or more than
-  ``max_coeff_changes`` matrix values;
+  ``max_coeff_changes`` matrix values; and always when the model has integer variables;
 - otherwise changes only the costs, column bounds, row bounds, objective offset and the few
   matrix values that differ, and runs HiGHS from the basis it kept (*warm*): on the year, a
   BTC price change of 10 % takes about a tenth of the cold iterations.
@@ -127,9 +127,11 @@ class WarmSolver:
     ...     res = ws.solve_scenario(sc.with_series(btc_usd=lambda d: k * d["btc_usd"]))
     ...     res.summary["solver"]["warm"]["warm"], res.summary["solver"]["iterations"]
 
-    Each solve's ``res.summary["solver"]["warm"]`` says whether it was warm, why not (``reason``),
-    what changed (``changed``: counts of costs, column bounds, row bounds and matrix values, and
-    whether the objective offset changed), and the cold check if one ran (``cold_check``).
+    One instance holds one HiGHS model: use one per thread or process (a pool of workers each
+    with its own). Each solve's ``res.summary["solver"]["warm"]`` says whether it was warm, why
+    not (``reason``), what changed (``changed``: counts of costs, column bounds, row bounds and
+    matrix values, and whether the objective offset changed), and the cold check if one ran
+    (``cold_check``).
     """
 
     def __init__(
@@ -214,8 +216,25 @@ class WarmSolver:
 
     def solve_scenario(self, scenario: "Scenario", *, extra: "Extra | None" = None,
                        load_solution: bool = False) -> "Results":
-        """Build a scenario (:func:`optimiser.build`), apply ``extra`` (see :mod:`optimiser.extra`)
-        and :meth:`solve` it. Building a year takes about 0.02 s."""
+        """Build a scenario (:func:`optimiser.build`), apply ``extra`` and :meth:`solve` it.
+
+        Building a year takes about 0.02 s, so a sweep can make each variant a :class:`Scenario`
+        (``sc.with_series(...)``, ``sc.replace(...)``) and solve it here.
+
+        Parameters
+        ----------
+        scenario
+            The variant to solve.
+        extra
+            Hooks ``fn(m) -> None`` applied to the built model (see :mod:`optimiser.extra`).
+        load_solution
+            Put the values on the (otherwise discarded) model; off by default.
+
+        Returns
+        -------
+        Results
+            As :meth:`solve`.
+        """
         from . import build
         from .extra import apply_extras
 
@@ -266,6 +285,10 @@ class WarmSolver:
         k = self._kept
         if self._h is None or k is None:
             return self._next_reason
+        if lp.integrality is not None and np.any(lp.integrality):
+            # branch and bound gains little from a basis, and two MIP answers may differ within
+            # the gap, which the cold check would take for a wrong answer
+            return "integer variables: a MIP is always handed over whole"
         if lp.shape != k.shape:
             return f"shape changed ({k.shape[0]} x {k.shape[1]} -> {lp.shape[0]} x {lp.shape[1]})"
         if lp.maximize != k.maximize:

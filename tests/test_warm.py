@@ -161,6 +161,26 @@ def test_a_cap_on_one_variable_is_a_bound_change_solved_warm(month):
     assert all(abs(duals[t]) < 1e-9 for t in m.T if t not in binding)
 
 
+def test_a_model_with_integer_variables_is_always_handed_over_whole(month):
+    """A user makes one hour of the S21 fleet integer: the model is a MIP, solved cold each time
+    (no warm start, no cold check) and to the answer ``optimiser.solve`` gives."""
+    def integer_hour(m: Any) -> None:
+        m.asic.power["s21", 3].domain = pyo.Integers
+        m.asic.power["s21", 3].setub(99.5)  # the LP optimum (150 or 99.5) is not the MIP's: 99
+
+    ws = WarmSolver(check_cold_every=1)
+    for _ in range(2):
+        m = optimiser.build(month)
+        integer_hour(m)
+        res = ws.solve(m)
+        rec = res.summary["solver"]["warm"]
+        assert rec["warm"] is False and rec["cold_check"] is None
+        assert pyo.value(m.asic.power["s21", 3]) == pytest.approx(99.0)
+    assert rec["reason"] == "integer variables: a MIP is always handed over whole"
+    assert rel(res.objective_usd, cold(month, integer_hour).objective_usd) <= RTOL
+    assert ws.stats["warm"] == 0
+
+
 def test_changed_matrix_values_warm_or_cold_by_count(month):
     """A fleet's PUE changes its draw on the balance, reserve and ramp rows: matrix values only.
     Over ``max_coeff_changes`` the model is handed over whole; under it, changed value by value."""
