@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pyomo.core as pyo
 
-from .core import Lin, Registry
+from .core import Lin, ProductKeys, Registry
 
 
 def one_way_efficiency(round_trip_efficiency: float) -> float:
@@ -52,7 +52,7 @@ class Batteries:
         bats = cfg.battery
         n = reg.n
         names = [b.name for b in bats]
-        keys = [(b, t) for b in names for t in range(n)]
+        keys = ProductKeys(names, n)
         hours = np.arange(n)
         held = reg.window.state.soc_mwh
         #: stored energy before the window's first hour, by battery [MWh]

@@ -286,6 +286,8 @@ def _index_set(block: Any, keys: Sequence) -> tuple[Any, Sequence]:
     more for a year of hours).
     """
     hours = getattr(block.model(), "T", None)
+    if isinstance(keys, ProductKeys) and len(keys) and hours is not None and keys.hours == len(hours):
+        return pyo.Set(initialize=list(keys.names), ordered=True) * hours, keys
     if not isinstance(keys, (range, np.ndarray)):
         keys = list(keys)
     n = len(keys)

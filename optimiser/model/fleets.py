@@ -8,11 +8,12 @@ import numpy as np
 import pyomo.core as pyo
 
 from ..bitcoin import asic_revenue_usd_per_mwh, hashprice_usd_per_ph_day
-from .core import Lin, Registry, add_capacity_rows
+from .core import Lin, ProductKeys, Registry, add_capacity_rows
 
 
-def _keys(names: list[str], n: int) -> list[tuple[str, int]]:
-    return [(k, t) for k in names for t in range(n)]
+def _keys(names: list[str], n: int) -> "ProductKeys":
+    """The keys ``(name, hour)`` of a fleet variable, without making the tuples."""
+    return ProductKeys(names, n)
 
 
 class AsicFleets:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pyomo.core as pyo
 
-from .core import Lin, Registry
+from .core import Lin, ProductKeys, Registry
 
 
 class Reserves:
@@ -34,7 +34,7 @@ class Reserves:
         names = [r.product for r in products]
         m.reserves = pyo.Block(doc="Ancillary services")
         m.reserves.A = pyo.Set(initialize=names, ordered=True)
-        offer = reg.add_var(m.reserves, "offer", [(a, t) for a in names for t in range(n)],
+        offer = reg.add_var(m.reserves, "offer", ProductKeys(names, n),
                             np.repeat([r.max_mw for r in products], n), doc="Reserve capacity offered [MW]")
         keys, lins = [], []
         for i, r in enumerate(products):
