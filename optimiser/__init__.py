@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 from .errors import DispatchError, InfeasibleError, InputError, Problem, SolverError
 from .model import add_cost, add_revenue
 from .model.core import build as _build
+from .model.core import build_into
 from .results import Results
 from .scenario import Scenario, ScenarioConfig, from_config, load_scenario
-from .solve import solve
+from .solve import solve, solve_blocks
 from .warm import WarmSolver
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,16 +30,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "DispatchError", "InfeasibleError", "InputError", "Problem", "Results", "Scenario", "ScenarioConfig",
-    "SolverError", "WarmSolver", "add_cost", "add_revenue", "build", "from_config", "load_scenario", "run",
-    "solve",
+    "SolverError", "WarmSolver", "add_cost", "add_revenue", "build", "build_into", "from_config", "load_scenario",
+    "run", "solve", "solve_blocks",
 ]
 __version__ = "0.1.0"
 
 
-def build(scenario: Scenario, components: Any = None) -> Any:
-    """Build the Pyomo model of a scenario (see :func:`optimiser.model.core.build`)."""
+def build(scenario: Scenario, components: Any = None, **kwargs: Any) -> Any:
+    """Build the Pyomo model of a scenario or window (see :func:`optimiser.model.core.build`)."""
     t0 = time.perf_counter()
-    m = _build(scenario, components)
+    m = _build(scenario, components, **kwargs)
     m.dispatch.build_s = time.perf_counter() - t0
     return m
 

@@ -20,7 +20,7 @@ from pyomo.repn import generate_standard_repn
 
 from .errors import DispatchError
 from .model import _lazy
-from .model.core import Registry, RowBlock, gc_paused
+from .model.core import Registry, RowBlock, gc_paused, registries
 
 
 @dataclass
@@ -144,9 +144,10 @@ class LP:
         Variables met only in user expressions, in column order after the registered ones.
     streams
         Each named stream compiled from Pyomo because it is not as registered (a user's stream,
-        or an edited one): ``{(kind, name): UserLinear}``; registered streams are absent.
+        or an edited one): ``{(prefix, kind, name): UserLinear}`` (``prefix``: the block a
+        dispatch model was built into, ``""`` for :func:`optimiser.build`); registered streams are absent.
     hourly
-        User streams given hour by hour: ``{(kind, name): {t: UserLinear}}``.
+        User streams given hour by hour: ``{(prefix, kind, name): HourlyLinear}``.
     fast_objective
         True when the objective is the registered sum of the streams (then they add up to it).
     objective_linear
@@ -166,8 +167,8 @@ class LP:
     blocks: list[tuple[RowBlock, int]]
     user_rows: list[tuple[Any, int]]
     user_cols: list[Any]
-    streams: dict[tuple[str, str], UserLinear] = field(default_factory=dict)
-    hourly: dict[tuple[str, str], "HourlyLinear"] = field(default_factory=dict)
+    streams: dict[tuple[str, str, str], UserLinear] = field(default_factory=dict)
+    hourly: dict[tuple[str, str, str], "HourlyLinear"] = field(default_factory=dict)
     fast_objective: bool = True
     var_size: dict[int, int] = field(default_factory=dict)
     var_names: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -258,12 +259,12 @@ def var_bounds(datas: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 class _Columns:
     """Maps Pyomo variables to columns, adding user variables as they are met."""
 
-    def __init__(self, reg: Registry):
-        self.reg = reg
+    def __init__(self, regs: list[Registry]):
+        self.regs = regs
         self.start: dict[int, int] = {}
         self.size: dict[int, int] = {}
         n = 0
-        for vi in reg.vars:
+        for vi in (vi for reg in regs for vi in reg.vars):
             self.start[id(vi.component)] = n
             self.size[id(vi.component)] = vi.size
             n += vi.size
@@ -276,7 +277,7 @@ class _Columns:
         if c is not None:
             return c
         comp = v.parent_component()
-        vi = self.reg.registered(comp)
+        vi = next((v for v in (reg.registered(comp) for reg in self.regs) if v is not None), None)
         if vi is not None and _lazy.data_of(comp, v.index(), vi.lazy) is v:
             c = self.start[id(comp)] + vi.position(v.index())
         else:
@@ -306,11 +307,12 @@ def _what(what: Any) -> str:
     return what if isinstance(what, str) else f"constraint {what.name}"
 
 
-def _column_bounds(reg: Registry) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _column_bounds(regs: list[Registry]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Bounds and integrality of the registered columns, from the Pyomo objects where a user may
     have changed them."""
     los, his, kinds = [], [], []
-    for vi in reg.vars:
+    all_vars = [vi for reg in regs for vi in reg.vars]
+    for vi in all_vars:
         datas = vi.touched()
         if datas is not None and not _lazy.bounds_touched(vi.component, vi.lazy):
             datas = None  # made (e.g. a row was read) but no bound, domain or fixed flag was set
@@ -328,7 +330,7 @@ def _column_bounds(reg: Registry) -> tuple[np.ndarray, np.ndarray, np.ndarray | 
         return np.zeros(0), np.zeros(0), None
     integrality = None
     if any(k is not None for k in kinds):
-        integrality = np.concatenate([np.zeros(vi.size, np.int32) if k is None else k for vi, k in zip(reg.vars, kinds)])
+        integrality = np.concatenate([np.zeros(vi.size, np.int32) if k is None else k for vi, k in zip(all_vars, kinds)])
     return np.concatenate(los), np.concatenate(his), integrality
 
 
@@ -362,11 +364,13 @@ def compile_lp(m: Any, *, rows_as_bounds: bool = True) -> LP:
     """
     from .errors import InfeasibleError
 
-    reg: Registry = m.dispatch
+    regs = registries(m)
+    if not regs:
+        raise DispatchError("the model holds no dispatch model: make it with optimiser.build or optimiser.build_into")
     check_components(m)
     with gc_paused():
-        cols = _Columns(reg)
-        col_lo, col_hi, reg_integrality = _column_bounds(reg)
+        cols = _Columns(regs)
+        col_lo, col_hi, reg_integrality = _column_bounds(regs)
 
         # -- rows: registered families from their arrays (edited rows compiled in place)
         keys, vals, lo_parts, hi_parts = [], [], [], []
@@ -375,7 +379,7 @@ def compile_lp(m: Any, *, rows_as_bounds: bool = True) -> LP:
         pending: list[tuple[Any, int | None]] = []  # (ConstraintData, row or None: append)
         n_rows = 0
         for comp in m.component_objects(pyo.Constraint, active=True, descend_into=True):
-            blk = reg.family(comp)
+            blk = next((b for b in (reg.family(comp) for reg in regs) if b is not None), None)
             if blk is None:
                 pending.extend((d, None) for d in comp.values() if d.active)
                 continue
@@ -445,13 +449,14 @@ def compile_lp(m: Any, *, rows_as_bounds: bool = True) -> LP:
             raise DispatchError(f"the model must have exactly one active objective; it has {len(objs)} ({names})")
         obj = objs[0]
         maximize = obj.sense == pyo.maximize
-        fast = obj is reg.objective_component and obj.expr is reg.objective_expr
-        streams: dict[tuple[str, str], UserLinear] = {}
-        hourly: dict[tuple[str, str], HourlyLinear] = {}
+        reg = regs[0]
+        fast = len(regs) == 1 and obj is reg.objective_component and obj.expr is reg.objective_expr
+        streams: dict[tuple[str, str, str], UserLinear] = {}
+        hourly: dict[tuple[str, str, str], HourlyLinear] = {}
         c_parts_i, c_parts_v = [], []
         offset = 0.0
-        for term, data in reg.objective_parts:
-            key = (term.kind, term.name)
+        for reg, (term, data) in ((r, p) for r in regs for p in r.objective_parts):
+            key = (reg.prefix, term.kind, term.name)
             if term.expr is None and not _lazy.expression_touched(data, reg.stream_tokens.get(term.kind), term.name):
                 if fast:
                     for lin in term.lins:
@@ -518,7 +523,7 @@ def compile_lp(m: Any, *, rows_as_bounds: bool = True) -> LP:
     families = {}
     for blk, start in blocks:
         families[blk.component.name] = (start, len(blk.keys))
-    var_names = {vi.component.name: (cols.start[id(vi.component)], vi.size) for vi in reg.vars}
+    var_names = {vi.component.name: (cols.start[id(vi.component)], vi.size) for r in regs for vi in r.vars}
     return LP(c, offset, A, row_lo, row_hi, col_lo, col_hi, integrality, maximize, cols.start, blocks,
               user_rows, cols.extra, streams, hourly, fast, cols.size, var_names, families,
               objective_linear=objective_linear, bound_rows=bound_rows)

@@ -84,7 +84,7 @@ def _values(m: Any, sol: Solution) -> tuple[dict[str, float], dict[str, float], 
     for term in reg.terms:
         val = 0.0
         book = np.zeros(n)
-        key = (term.kind, term.name)
+        key = (reg.prefix, term.kind, term.name)
         ul = sol.lp.streams.get(key)
         if ul is not None:  # compiled from Pyomo: a user's stream, or an edited one
             val = ul.value(x)
@@ -132,7 +132,7 @@ def make_results(m: Any, sol: Solution) -> Results:
     cols: dict[str, np.ndarray] = {}
     for fn in reg.reporters:
         cols.update(fn(sol))
-    marginal = sol.dual("balance")
+    marginal = sol.dual(reg.qualified("balance"))
     cols["marginal_value_usd_per_mwh"] = marginal if marginal is not None else np.full(n, np.nan)
     cols["profit_usd"] = hourly_profit
     cols.setdefault("hashprice_usd_per_ph_day", np.full(n, np.nan))
@@ -184,6 +184,8 @@ def make_results(m: Any, sol: Solution) -> Results:
     }
     duals: dict[str, pd.Series] = {}
     for blk, start in sol.lp.blocks:
+        if blk.registry is not reg:  # another dispatch model of the same Pyomo model
+            continue
         parent = blk.component.parent_block()
         name = blk.name if parent is m else f"{parent.local_name}.{blk.name}"
         keys = blk.keys

@@ -413,12 +413,14 @@ def solve_lp(
 
 def load_into_model(m: Any, solution: Solution) -> None:
     """Put variable values (and duals, if the model has an ``IMPORT`` ``dual`` suffix) on the model."""
-    reg = m.dispatch
+    from .model.core import registries
+
     x = solution.x
-    for vi in reg.vars:
+    all_vars = [vi for reg in registries(m) for vi in reg.vars]
+    for vi in all_vars:
         s = solution.lp.var_start[id(vi.component)]
         _lazy.set_values(vi.datas, x[s : s + vi.size].tolist(), vi.lazy)
-    n_reg = sum(vi.size for vi in reg.vars)
+    n_reg = sum(vi.size for vi in all_vars)
     for i, v in enumerate(solution.lp.user_cols):
         v.set_value(float(x[n_reg + i]), skip_validation=True)
     suffix = getattr(m, "dual", None)
@@ -566,6 +568,53 @@ def solve(
         solution = solve_lp(lp, options=options, time_limit=time_limit, rel_gap=rel_gap,
                             allow_nonoptimal=allow_nonoptimal, log=log, basis=basis)
     return finish(m, solution, ranges, numerics, compile_s=compile_s, load_solution=load_solution)
+
+
+def solve_blocks(
+    m: Any,
+    *,
+    options: dict[str, Any] | None = None,
+    time_limit: float | None = None,
+    rel_gap: float | None = None,
+    allow_nonoptimal: bool = False,
+    log: bool = False,
+) -> dict[str, "Results"]:
+    """Solve a model holding several dispatch models (:func:`optimiser.build_into`) and return
+    each one's :class:`~optimiser.results.Results`, by block name.
+
+    The whole model is compiled and solved as :func:`solve` does (its active objective, every
+    edit); the solution is loaded on the model and the objective checked against Pyomo's. Each
+    block's results hold its own dispatch, streams (adding up to its ``profit``) and duals; their
+    ``objective_usd`` is the block's profit, and the model's objective is in
+    ``summary["solver"]["model_objective_usd"]``.
+
+    Raises
+    ------
+    InfeasibleError, SolverError, DispatchError
+    """
+    from .model.core import registries
+    from .results import make_results
+
+    lp, ranges, numerics, compile_s = compile_checked(m)
+    solution = solve_lp(lp, options=options, time_limit=time_limit, rel_gap=rel_gap,
+                        allow_nonoptimal=allow_nonoptimal, log=log)
+    solution.info.handover_s += compile_s
+    load_into_model(m, solution)
+    obj = next(m.component_data_objects(pyo.Objective, active=True, descend_into=True))
+    value = float(pyo.value(obj.expr))
+    if abs(value - solution.objective) > OBJECTIVE_CHECK_RTOL * max(1.0, abs(value), abs(solution.objective)):
+        raise ObjectiveCheckError(f"the model's objective at HiGHS's solution is {value:.10g} but HiGHS "
+                                  f"reports {solution.objective:.10g}: the model solved is not the model built")
+    out: dict[str, Results] = {}
+    for reg in registries(m):
+        block = m if not reg.prefix else m.find_component(reg.prefix)
+        part = Solution(lp, solution.x, solution.duals, float(pyo.value(block.profit)), solution.info, reg,
+                        solution.bound_row_duals)
+        res = make_results(block, part)
+        res.summary["solver"]["model_objective_usd"] = solution.objective
+        res.summary["warnings"] = list(res.summary.get("warnings", [])) + numerics
+        out[reg.prefix or m.name] = res
+    return out
 
 
 class ObjectiveCheckError(SolverError):

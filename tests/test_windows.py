@@ -172,3 +172,39 @@ def test_capacity_as_a_model_expression(registered, capex, built, objective):
     assert res.objective_usd == pytest.approx(objective, abs=1e-6)
     assert res.dispatch["asic_a_mw"].tolist() == pytest.approx([built, built])
     assert ("asic.capacity" in res.duals) == registered
+
+
+def test_two_futures_in_one_model_share_a_capacity():
+    """Room for a scenario index: two BTC futures (revenue 100 and 50 $/MWh at 20 $/MWh power,
+    margins 80 and 30 per MW-hour, two hours each) built into one model with build_into, sharing
+    one capacity decision (at most 10 MW, 100 $/MW). Expected profit with probabilities 0.5:
+    per MW 0.5*160 + 0.5*60 - 100 = 10 > 0: build 10 MW; objective 100. With p(high) = 0.25:
+    0.25*160 + 0.75*60 - 100 = -15: build nothing, objective 0."""
+    import pyomo.environ as pyo
+
+    from optimiser.model import AsicFleets, Site
+
+    cfg = {"site": {"import_mw": 20}, "asic": [asic("a", 1.0)]}
+    high = tiny(cfg, [20, 20])
+    low = high.with_series(btc_usd=lambda d: 0.5 * d["btc_usd"])
+    for p_high, built, objective in ((0.5, 10.0, 100.0), (0.25, 0.0, 0.0)):
+        m = pyo.ConcreteModel()
+        m.cap = pyo.Var(bounds=(0, 10))
+        m.S = pyo.Set(initialize=["high", "low"])
+        m.future = pyo.Block(m.S)
+        for s, sc in (("high", high), ("low", low)):
+            optimiser.build_into(m.future[s], sc, [AsicFleets(capacity={"a": lambda _b: m.cap}), Site()])
+        prob = {"high": p_high, "low": 1 - p_high}
+        m.objective = pyo.Objective(expr=sum(prob[s] * m.future[s].profit for s in m.S) - 100 * m.cap,
+                                    sense=pyo.maximize)
+        parts = optimiser.solve_blocks(m)
+        assert set(parts) == {"future[high]", "future[low]"}
+        assert pyo.value(m.cap) == pytest.approx(built)
+        high_res, low_res = parts["future[high]"], parts["future[low]"]
+        assert high_res.objective_usd == pytest.approx(160.0 * built)
+        assert low_res.objective_usd == pytest.approx(60.0 * built)
+        assert high_res.summary["solver"]["model_objective_usd"] == pytest.approx(objective, abs=1e-6)
+        assert high_res.dispatch["asic_a_mw"].tolist() == pytest.approx([built, built])
+        # each future's own balance duals: one more MW supplied saves its import at 20 $/MWh, weighted
+        assert set(high_res.duals) == {"balance"} and high_res.duals["balance"].shape == (2,)
+        assert high_res.duals["balance"].tolist() == pytest.approx([20.0 * p_high] * 2)

@@ -276,7 +276,7 @@ class ProductKeys(Sequence):
         return f"ProductKeys({list(self.names)!r}, {self.hours})"
 
 
-def _index_set(block: Any, keys: Sequence) -> tuple[Any, Sequence]:
+def _index_set(hours: Any, keys: Sequence) -> tuple[Any, Sequence]:
     """A cheap Pyomo index for ``keys`` and the keys as a compact sequence of plain values.
 
     Hours ``0..n-1`` are the model's ``T`` (keys: a ``range``); other runs of integers a
@@ -285,7 +285,6 @@ def _index_set(block: Any, keys: Sequence) -> tuple[Any, Sequence]:
     list (Pyomo then builds a ``Set`` of it, element by element, which costs about ten times
     more for a year of hours).
     """
-    hours = getattr(block.model(), "T", None)
     if isinstance(keys, ProductKeys) and len(keys) and hours is not None and keys.hours == len(hours):
         return pyo.Set(initialize=list(keys.names), ordered=True) * hours, keys
     if not isinstance(keys, (range, np.ndarray)):
@@ -344,6 +343,8 @@ class Registry:
         self.objective_expr: Any = None
         self.objective_parts: list[tuple[Term, Any]] = []
         self.stream_tokens: dict[str, Any] = {}
+        self.T: Any = None
+        self.prefix = ""
         self._var_ids: dict[int, VarInfo] = {}
         self._row_ids: dict[int, RowBlock] = {}
 
@@ -353,7 +354,7 @@ class Registry:
     ) -> Any:
         """Add a non-negative variable ``block.<name>`` indexed by ``keys`` with upper bounds
         ``ub`` (``None``: unbounded). [MW]"""
-        index, keys = _index_set(block, keys)
+        index, keys = _index_set(self.T, keys)
         n = len(keys)
         ub_arr = np.full(n, np.inf) if ub is None else np.broadcast_to(np.asarray(ub, dtype=float), (n,)).copy()
         var = _lazy.make_var(block, name, index, keys, None if ub is None else ub_arr, doc, self.lazy)
@@ -368,6 +369,11 @@ class Registry:
         if vi is None:
             raise KeyError(f"{var.name} was not registered")
         return vi
+
+    def qualified(self, local_name: str) -> str:
+        """The full Pyomo name of a component ``local_name`` of this dispatch model (``balance``,
+        ``gpu.sla``): prefixed by the block it was built into, if any."""
+        return f"{self.prefix}.{local_name}" if self.prefix else local_name
 
     def registered(self, var: Any) -> VarInfo | None:
         """The registration of a variable component, or ``None``."""
@@ -402,7 +408,7 @@ class Registry:
         The rows are ordinary Pyomo ``ConstraintData``: reading or editing ``m.balance[t]``
         works as for any Pyomo constraint (and what is edited is what is solved).
         """
-        index, keys = _index_set(block, keys)
+        index, keys = _index_set(self.T, keys)
         if isinstance(keys, ProductKeys):
             # row keys are read by others (results' dual series: a list is 3x faster for pandas)
             keys = list(keys)
@@ -578,42 +584,76 @@ def build(scenario: Scenario | Window, components: Sequence[Any] | None = None, 
         ``m.cost[name]``, ``m.objective`` (maximised, dollars) and the registry ``m.dispatch``.
         Edit it with Pyomo's API or :func:`optimiser.add_revenue` before :func:`optimiser.solve`.
     """
+    with gc_paused():
+        m = pyo.ConcreteModel(name=as_window(scenario).config.name)
+        _build_into(m, scenario, components, lazy)
+        write_objective(m)
+    return m
+
+
+def build_into(block: Any, scenario: Scenario | Window, components: Sequence[Any] | None = None, *,
+               lazy: bool | None = None) -> "Registry":
+    """Build a dispatch model under ``block``, a block of a larger model (no objective).
+
+    Everything :func:`build` puts on the model goes on ``block`` (``block.T``, ``block.asic``,
+    ``block.balance``, ``block.revenue``, ``block.cost``, the registry ``block.dispatch``),
+    and ``block.profit`` is its revenue less its costs. [$] Several dispatch models (price or
+    BTC futures, windows) can so live in one Pyomo model and share first-stage variables (a
+    capacity: ``AsicFleets(capacity={name: fn})``); the caller writes the objective, e.g. a
+    probability-weighted sum of the blocks' ``profit``, and solves with
+    :func:`optimiser.solve_blocks`.
+
+    Returns
+    -------
+    Registry
+        ``block.dispatch``.
+    """
+    with gc_paused():
+        reg = _build_into(block, scenario, components, lazy)
+        parts = [(t, (block.revenue if t.kind == "revenue" else block.cost)[t.name]) for t in reg.terms]
+        block.profit = pyo.Expression(
+            expr=sum(d for t, d in parts if t.kind == "revenue") - sum(d for t, d in parts if t.kind == "cost"),
+            doc="Revenue less costs of this dispatch model [$]")
+        reg.objective_parts = parts
+    return reg
+
+
+def _build_into(m: Any, scenario: Scenario | Window, components: Sequence[Any] | None, lazy: bool | None) -> "Registry":
     from . import default_components
 
     comps = list(default_components(as_window(scenario).scenario) if components is None else components)
-    with gc_paused():
-        reg = Registry(scenario, lazy)
-        m = pyo.ConcreteModel(name=reg.window.config.name)
-        m.dispatch = reg
-        m.T = pyo.RangeSet(0, reg.n - 1, doc="Hours of the horizon (0 = first hour)")
-        for comp in comps:
-            comp.build(m, reg)
-            reg.components.append(comp)
-        for comp in comps:
-            link = getattr(comp, "link", None)
-            if link is not None:
-                link(m, reg)
-        hours = np.arange(reg.n)
-        load_lins = reg.load_lins()
-        load_rows: list[_Rows] = []
+    reg = Registry(scenario, lazy)
+    m.dispatch = reg
+    reg.prefix = "" if m.parent_block() is None else m.name
+    m.T = pyo.RangeSet(0, reg.n - 1, doc="Hours of the horizon (0 = first hour)")
+    reg.T = m.T
+    for comp in comps:
+        comp.build(m, reg)
+        reg.components.append(comp)
+    for comp in comps:
+        link = getattr(comp, "link", None)
+        if link is not None:
+            link(m, reg)
+    hours = np.arange(reg.n)
+    load_lins = reg.load_lins()
+    load_rows: list[_Rows] = []
 
-        def site_load(t: Any) -> Any:
-            if not load_rows:
-                load_rows.append(_Rows(reg, reg.n, load_lins))
-            return load_rows[0].expression(int(t))
+    def site_load(t: Any) -> Any:
+        if not load_rows:
+            load_rows.append(_Rows(reg, reg.n, load_lins))
+        return load_rows[0].expression(int(t))
 
-        _lazy.make_expressions(m, "site_load", m.T, range(reg.n), site_load, "Site load at the meter [MW]", reg.lazy)
-        reg.add_rows(
-            m, "balance", hours, load_lins + reg.balance_lins, reg.supply, reg.supply, family="balance",
-            doc="load + export - import = PPA volume, each hour [MW]",
-        )
-        for kind in ("revenue", "cost"):
-            named = {t.name: t for t in reg.terms if t.kind == kind}
-            _comp, reg.stream_tokens[kind] = _lazy.make_expressions(
-                m, kind, pyo.Any, list(named), lambda name, named=named: term_expression(reg, named[name]),
-                f"{kind.capitalize()} streams [$]", reg.lazy)
-        write_objective(m)
-    return m
+    _lazy.make_expressions(m, "site_load", m.T, range(reg.n), site_load, "Site load at the meter [MW]", reg.lazy)
+    reg.add_rows(
+        m, "balance", hours, load_lins + reg.balance_lins, reg.supply, reg.supply, family="balance",
+        doc="load + export - import = PPA volume, each hour [MW]",
+    )
+    for kind in ("revenue", "cost"):
+        named = {t.name: t for t in reg.terms if t.kind == kind}
+        _comp, reg.stream_tokens[kind] = _lazy.make_expressions(
+            m, kind, pyo.Any, list(named), lambda name, named=named: term_expression(reg, named[name]),
+            f"{kind.capitalize()} streams [$]", reg.lazy)
+    return reg
 
 
 def add_term(m: Any, name: str, expr: Any, kind: Literal["revenue", "cost"]) -> None:
@@ -654,3 +694,14 @@ def add_revenue(m: Any, name: str, expr: Any) -> None:
 def add_cost(m: Any, name: str, expr: Any) -> None:
     """Add a cost stream (dollars, positive as a cost); see :func:`add_revenue`."""
     add_term(m, name, expr, "cost")
+
+
+def registries(m: Any) -> list["Registry"]:
+    """The dispatch models in ``m``: its own registry (``m.dispatch``, from :func:`build`) and those
+    of active blocks a dispatch model was built into (:func:`build_into`)."""
+    out = []
+    for blk in m.block_data_objects(active=True, descend_into=True):
+        reg = blk.__dict__.get("dispatch")
+        if isinstance(reg, Registry):
+            out.append(reg)
+    return out
