@@ -24,11 +24,14 @@ pytest.importorskip("ipykernel")
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = ["01-quickstart", "02-custom-constraints", "03-real-ercot-2024", "04-sensitivity"]
+EXPECTED = ["01-quickstart", "02-custom-constraints", "03-real-ercot", "04-sensitivity"]
 #: Longest a single cell may run before the test fails. [s]
 CELL_TIMEOUT_S = 300
 #: Files notebook 03 reads; when one is missing it must skip its work.
-REAL_DATA_FILES = ("ercot_rtm_spp_hourly_HB_WEST.csv", "ercot_dam_as_mcpc_hourly.csv", "btc_hashprice_daily.csv")
+REAL_DATA_FILES = (
+    "ercot_rtm_spp_hourly_HB_WEST.csv", "ercot_dam_as_mcpc_hourly.csv", "btc_usd_daily_newhedge.csv",
+    "btc_difficulty_daily_newhedge.csv", "btc_fees_daily.csv", "btc_miner_revenue_daily_newhedge.csv",
+)
 ABSENT_MESSAGE = "The real data are not here"
 
 
@@ -109,12 +112,12 @@ def test_notebook_runs_top_to_bottom(path: Path) -> None:
     assert all(c.execution_count is not None for c in cells)
     assert not [o for c in cells for o in c.outputs if o.output_type == "error"]
     text = "\n".join(text_of(c) for c in cells)
-    if path.stem == "03-real-ercot-2024":
+    if path.stem == "03-real-ercot":
         if real_data_present():
             assert ABSENT_MESSAGE not in text
-            for line in ("pure ASIC profit [M$]", "hybrid profit [M$]", "break-even GPU contract"):
+            for line in ("pure ASIC profit [M$]", "hybrid profit [M$]", "break-even GPU contract", "Jan-Nov 2025"):
                 assert line in text
-            assert sum(has_image(c) for c in cells) >= 3
+            assert sum(has_image(c) for c in cells) >= 4
         else:
             assert ABSENT_MESSAGE in text
     else:
@@ -126,7 +129,7 @@ def test_notebook_runs_top_to_bottom(path: Path) -> None:
 @pytest.mark.slow
 def test_real_data_notebook_stops_cleanly_without_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISPATCH_DATA", str(tmp_path))  # an empty folder: the kernel inherits it
-    nb = execute(NOTEBOOK_DIR / "03-real-ercot-2024.ipynb")
+    nb = execute(NOTEBOOK_DIR / "03-real-ercot.ipynb")
     cells = code_cells(nb)
     assert ABSENT_MESSAGE in text_of(cells[0])
     assert str(tmp_path) in text_of(cells[0])
