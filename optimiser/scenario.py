@@ -165,8 +165,14 @@ class Site(_Table):
     export_mw: _MW | None = Field(
         default=None, description="Sell-back limit; default the PPA volume (0 without a PPA). [MW]"
     )
+    metering: Literal["load", "net"] = Field(
+        default="load",
+        description='What the utility meter bills: "load" (default), the site\'s whole draw (the PPA is '
+        'delivered through the grid), or "net", the net import only (the PPA is generation behind the '
+        "meter). The energy adder, the demand charge and the coincident peak are billed on it.",
+    )
     energy_adder_usd_per_mwh: _COST_PER_MWH = Field(
-        default=0.0, description="Transmission/delivery adders paid on imported energy. [$/MWh]"
+        default=0.0, description="Transmission/delivery adders paid on each metered MWh. [$/MWh]"
     )
     ramp_mw_per_h: _MW_PER_H | None = Field(
         default=None, description="Limit on the hour-to-hour change of site load. [MW/h]"
@@ -345,16 +351,18 @@ def _unique_batteries(v: tuple[Battery, ...]) -> tuple[Battery, ...]:
 
 
 class DemandCharge(_Table):
-    """A charge on each billing month's peak import (months in the site timezone)."""
+    """A charge on each billing month's peak metered draw (months in the site timezone); a month
+    the horizon covers in part pays its share of hours."""
 
     usd_per_mw_month: _number(0.0, 1_000_000.0, "$/MW-month") = Field(description="[$/MW-month]")
 
 
 class CoincidentPeak(_Table):
-    """A transmission charge on import during listed system-peak hours (e.g. ERCOT 4CP)."""
+    """A transmission charge on the metered draw during listed system-peak hours (e.g. ERCOT
+    4CP): each calendar year (site timezone) its own charge over its own listed intervals."""
 
     usd_per_mw_year: _number(0.0, 1_000_000.0, "$/MW-year") = Field(
-        description="[$/MW-year], split evenly across the intervals."
+        description="[$/MW-year], each calendar year's split evenly across that year's listed intervals."
     )
     intervals: tuple[str, ...] = Field(min_length=1, description="Hour starts, ISO 8601 with offsets.")
 
@@ -538,9 +546,9 @@ class ScenarioConfig(_Table):
     def column_ranges(self) -> dict[str, ValueRange]:
         """The plausible range of every column the scenario reads (docs/scenario.md, "Ranges").
 
-        Energy prices and flex revenues may be negative; a GPU spot price, a capacity price,
-        fees and the subsidy may not; the Bitcoin price is positive and the difficulty at
-        least 1.
+        Energy prices, flex revenues and GPU power pass-through prices may be negative; a GPU
+        spot price, a capacity price, fees and the subsidy may not; the Bitcoin price is positive
+        and the difficulty at least 1. A column given two roles keeps the stricter range.
         """
         out: dict[str, ValueRange] = {}
         revenue = ValueRange(0.0, PLAUSIBLE_USD_PER_MWH, "$/MWh",
@@ -1040,10 +1048,13 @@ def _check_frame(config: ScenarioConfig, data: pd.DataFrame, source: str) -> lis
 def _horizon_warnings(config: ScenarioConfig, index: pd.DatetimeIndex) -> tuple[str, ...]:
     warnings = []
     if config.coincident_peak is not None:
-        for s in config.coincident_peak.intervals:
+        cp = config.coincident_peak
+        years = [parse_timestamp(s).tz_convert(config.timezone).year for s in cp.intervals]
+        for s, y in zip(cp.intervals, years):
             if parse_timestamp(s) not in index:
                 warnings.append(
-                    f"coincident-peak interval {s} is outside the horizon: it counts in n_intervals but adds nothing"
+                    f"coincident-peak interval {s} is outside the horizon: it adds nothing, and still counts in "
+                    f"n_y, the {years.count(y)} listed in {y} (each bills 1/{years.count(y)} of that year's rate)"
                 )
     return tuple(warnings)
 
