@@ -240,6 +240,9 @@ def build(cfg: dict, data: pd.DataFrame) -> dict:
             credit, om = g.get("sla_credit_usd_per_mwh", 0.0), g.get("om_usd_per_mwh", 0.0)
             c_parts[fc] = np.full(n, credit - om)
             c_parts[sc_] = series(g.get("spot_usd_per_mwh", 0.0)) - om
+            passthrough = g.get("pue", 1.0) * series(g.get("power_passthrough_usd_per_mwh", 0.0))
+            c_parts[fc] = c_parts[fc] + passthrough
+            c_parts[sc_] = c_parts[sc_] + passthrough
             hourly_const += g["contract_usd_per_mw_per_h"] * g["contract_mw"] - credit * g["contract_mw"]
             loads.append(("gpu_firm", fc, g.get("pue", 1.0)))
             loads.append(("gpu", sc_, g.get("pue", 1.0)))

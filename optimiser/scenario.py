@@ -246,6 +246,12 @@ class GpuFleet(_Fleet):
     spot_usd_per_mwh: _REVENUE_OR_COLUMN = Field(
         default=0.0, description="Earned on power above contract: a number or a column name. [$/MWh]"
     )
+    power_passthrough_usd_per_mwh: _REVENUE_OR_COLUMN = Field(
+        default=0.0,
+        description="Paid by the tenant for each MWh its fleet draws at the meter, pue x (firm + spot): a "
+        "number or a column name (which may follow the energy price below zero); 0: the host pays the "
+        "power. [$/MWh]",
+    )
 
     @model_validator(mode="after")
     def _contract(self) -> "GpuFleet":
@@ -527,8 +533,9 @@ class ScenarioConfig(_Table):
         """Every hourly column the scenario needs: the price and every column it names."""
         cols = ["price_usd_per_mwh"]
         for g in self.gpu:
-            if isinstance(g.spot_usd_per_mwh, str):
-                cols.append(g.spot_usd_per_mwh)
+            for v in (g.spot_usd_per_mwh, g.power_passthrough_usd_per_mwh):
+                if isinstance(v, str):
+                    cols.append(v)
         for f in self.flex:
             if isinstance(f.revenue_usd_per_mwh, str):
                 cols.append(f.revenue_usd_per_mwh)
@@ -556,6 +563,10 @@ class ScenarioConfig(_Table):
         for g in self.gpu:
             if isinstance(g.spot_usd_per_mwh, str):
                 out[g.spot_usd_per_mwh] = revenue
+        for g in self.gpu:  # a pass-through indexed to the energy price follows it below zero
+            if isinstance(g.power_passthrough_usd_per_mwh, str):
+                out.setdefault(g.power_passthrough_usd_per_mwh, ValueRange(
+                    *PRICE_RANGE_USD_PER_MWH, "$/MWh", "beyond every market's floor and cap"))
         for f in self.flex:
             if isinstance(f.revenue_usd_per_mwh, str):  # may be negative: a load that costs to run
                 out[f.revenue_usd_per_mwh] = ValueRange(  # may still back a reserve
@@ -756,8 +767,8 @@ def _named_columns(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
         return [(i, t) for i, t in enumerate(items) if isinstance(t, Mapping)]
 
     out = []
-    for kind, key in (("gpu", "spot_usd_per_mwh"), ("flex", "revenue_usd_per_mwh"), ("reserve", "price_column"),
-                      ("inputs", "column")):
+    for kind, key in (("gpu", "spot_usd_per_mwh"), ("gpu", "power_passthrough_usd_per_mwh"),
+                      ("flex", "revenue_usd_per_mwh"), ("reserve", "price_column"), ("inputs", "column")):
         for i, t in tables(kind):
             if isinstance(t.get(key), str) and (kind != "inputs" or t.get("format") in ERCOT_FORMATS):
                 out.append((f"{kind}[{i}].{key}", t[key].strip()))

@@ -209,6 +209,7 @@ def objective_from_dispatch(sc: optimiser.Scenario, d: pd.DataFrame) -> dict[str
             - g.sla_credit_usd_per_mwh * (g.contract_mw - firm).sum()
             + (sc.series(g.spot_usd_per_mwh) * spot).sum()
             - g.om_usd_per_mwh * (firm + spot).sum()
+            + (sc.series(g.power_passthrough_usd_per_mwh) * g.pue * (firm + spot)).sum()
         )
     for f in cfg.flex:
         x = d[f"flex_{f.name}_mw"].to_numpy()

@@ -75,10 +75,12 @@ def greedy_hourly_profit(cfg: dict, data: pd.DataFrame) -> np.ndarray:
         pue, om = g.get("pue", 1.0), g.get("om_usd_per_mwh", 0.0)
         credit = g.get("sla_credit_usd_per_mwh", 0.0)
         constant += g["contract_usd_per_mw_per_h"] * g["contract_mw"] - credit * g["contract_mw"]
-        blocks.append((np.full(n, (credit - om) / pue), pue * g["contract_mw"], False))
+        paid = g.get("power_passthrough_usd_per_mwh", 0.0)  # per MWh at the meter
+        paid = data[paid].to_numpy(float) if isinstance(paid, str) else np.full(n, float(paid))
+        blocks.append(((credit - om) / pue + paid, pue * g["contract_mw"], False))
         spot = g.get("spot_usd_per_mwh", 0.0)
         spot = data[spot].to_numpy(float) if isinstance(spot, str) else np.full(n, float(spot))
-        blocks.append(((spot - om) / pue, pue * (g["capacity_mw"] - g["contract_mw"]), "gpu" in eligible))
+        blocks.append(((spot - om) / pue + paid, pue * (g["capacity_mw"] - g["contract_mw"]), "gpu" in eligible))
     for f in cfg.get("flex", []):
         pue = f.get("pue", 1.0)
         rev = f["revenue_usd_per_mwh"]
@@ -179,6 +181,8 @@ def separable_cases(draw) -> tuple[dict, pd.DataFrame]:
                      "sla_credit_usd_per_mwh": draw(fl(0, 300)),
                      "spot_usd_per_mwh": column(f"spot{i}", 0, 250) if draw(st.booleans()) else draw(fl(0, 150)),
                      "om_usd_per_mwh": draw(fl(0, 10)), "pue": draw(fl(1, 1.5))})
+        if draw(st.booleans()):
+            gpus[-1]["power_passthrough_usd_per_mwh"] = draw(st.just("price_usd_per_mwh") | fl(0, 120))
     cfg["gpu"] = gpus
     cfg["flex"] = [{"name": f"f{i}", "capacity_mw": draw(fl(0, 40)),
                     "revenue_usd_per_mwh": column(f"fr{i}", -20, 120) if draw(st.booleans()) else draw(fl(-10, 90)),

@@ -102,6 +102,8 @@ def scenarios(draw) -> tuple[dict, pd.DataFrame]:
                      "billing_period": draw(st.sampled_from(["month", "year", "horizon"])),
                      "sla_credit_usd_per_mwh": draw(fl(0, 5000)), "spot_usd_per_mwh": spot,
                      "om_usd_per_mwh": draw(fl(0, 10)), "pue": draw(fl(1, 1.5))})
+        if draw(st.booleans()):  # the tenant pays its power: a number or the energy price itself
+            gpus[-1]["power_passthrough_usd_per_mwh"] = draw(st.just("price_usd_per_mwh") | fl(0, 200))
     flexes = []
     for i in range(draw(st.integers(0, 1))):
         rev = column(f"flexrev{i}", -10, 120) if draw(st.booleans()) else draw(fl(-10, 100))
@@ -160,7 +162,8 @@ def objective_from_dispatch(sc: optimiser.Scenario, d: pd.DataFrame) -> tuple[fl
         parts += [g.contract_usd_per_mw_per_h * g.contract_mw * n,
                   -g.sla_credit_usd_per_mwh * float((g.contract_mw - firm).sum()),
                   float((sc.series(g.spot_usd_per_mwh) * spot).sum()),
-                  -g.om_usd_per_mwh * float((firm + spot).sum())]
+                  -g.om_usd_per_mwh * float((firm + spot).sum()),
+                  float((sc.series(g.power_passthrough_usd_per_mwh) * g.pue * (firm + spot)).sum())]
     for f in cfg.flex:
         parts.append(float(((sc.series(f.revenue_usd_per_mwh) - f.om_usd_per_mwh) * d[f"flex_{f.name}_mw"]).sum()))
     for r in cfg.reserve:
