@@ -154,6 +154,7 @@ def make_results(m: Any, sol: Solution) -> Results:
     summary: dict[str, Any] = {
         "scenario": sc.config.name,
         "objective_usd": objective,
+        "assumptions": assumptions(sc.config),
         "revenue_usd": revenue,
         "cost_usd": cost,
         "profit_not_in_hours_usd": unbooked,
@@ -187,6 +188,20 @@ def make_results(m: Any, sol: Solution) -> Results:
         idx = pd.MultiIndex.from_tuples(keys) if keys and isinstance(keys[0], tuple) else pd.Index(keys)
         duals[name] = pd.Series(sol.duals[start : start + len(keys)], index=idx, name=name)
     return Results(frame, summary, duals, sol)
+
+
+FORESIGHT = (
+    "perfect foresight: every price, Bitcoin input and coincident-peak hour is known in advance, "
+    "so the objective is an upper bound on what the site earns without hindsight"
+)
+"""What every solve assumes, in words (``summary.json`` ``assumptions.meaning``)."""
+
+
+def assumptions(config: Any) -> dict[str, str]:
+    """What the answer assumes: ``foresight`` (always ``"perfect"``: one solve sees every hour of
+    its horizon, so its objective is an upper bound), ``metering`` (``site.metering``, what the
+    meter bills) and ``meaning`` (:data:`FORESIGHT`)."""
+    return {"foresight": "perfect", "metering": config.site.metering, "meaning": FORESIGHT}
 
 
 def _fmt_frame(frame: pd.DataFrame) -> pd.DataFrame:
