@@ -153,6 +153,16 @@ def _months(local: pd.DatetimeIndex, period: str) -> tuple[int, np.ndarray]:
     return len(uniq), inv.astype(np.int64)
 
 
+def _month_share(local: pd.DatetimeIndex, month: np.ndarray) -> np.ndarray:
+    """Each month's hours in the horizon over the hours of its calendar month (local time). [-]"""
+    share = np.empty(month.max() + 1 if len(month) else 0)
+    for j in range(len(share)):
+        t = local[np.flatnonzero(month == j)[0]]
+        first = pd.Timestamp(year=t.year, month=t.month, day=1).tz_localize(t.tz, nonexistent="shift_forward")
+        share[j] = np.count_nonzero(month == j) / ((first + pd.offsets.MonthBegin(1) - first) / pd.Timedelta(hours=1))
+    return share
+
+
 class _LP:
     """Columns and triplets, appended block by block."""
 
@@ -230,6 +240,9 @@ def build(cfg: dict, data: pd.DataFrame) -> dict:
             credit, om = g.get("sla_credit_usd_per_mwh", 0.0), g.get("om_usd_per_mwh", 0.0)
             c_parts[fc] = np.full(n, credit - om)
             c_parts[sc_] = series(g.get("spot_usd_per_mwh", 0.0)) - om
+            passthrough = g.get("pue", 1.0) * series(g.get("power_passthrough_usd_per_mwh", 0.0))
+            c_parts[fc] = c_parts[fc] + passthrough
+            c_parts[sc_] = c_parts[sc_] + passthrough
             hourly_const += g["contract_usd_per_mw_per_h"] * g["contract_mw"] - credit * g["contract_mw"]
             loads.append(("gpu_firm", fc, g.get("pue", 1.0)))
             loads.append(("gpu", sc_, g.get("pue", 1.0)))
@@ -249,7 +262,11 @@ def build(cfg: dict, data: pd.DataFrame) -> dict:
     imp = lp.cols(n, site["import_mw"])
     exp = lp.cols(n, export_mw)
     c_parts[exp] = price.copy()
-    c_parts[imp] = -(price + adder)
+    c_parts[imp] = -price
+    # what the meter bills: the load (each draw's column and pue) or the import
+    metered = [(col, pue) for _, col, pue in loads] if site.get("metering", "load") == "load" else [(imp, 1.0)]
+    for col, pue in metered:
+        c_parts[col] = c_parts[col] - adder * pue
     if ppa:
         hourly_const -= ppa["volume_mw"] * ppa["price_usd_per_mwh"]
     reserve = cfg.get("reserve", [])
@@ -261,16 +278,19 @@ def build(cfg: dict, data: pd.DataFrame) -> dict:
     dc = cfg.get("demand_charge")
     if dc:
         n_month, month = _months(local, "month")
-        peak0 = lp.cols(n_month, site["import_mw"])
-        c_parts[peak0] = np.full(n_month, -dc["usd_per_mw_month"])
+        peak0 = lp.cols(n_month, site["import_mw"] if site.get("metering", "load") == "net" else np.inf)
+        c_parts[peak0] = -dc["usd_per_mw_month"] * _month_share(local, month)
         out["peak"] = (peak0, month)
     cp = cfg.get("coincident_peak")
     if cp:
         where = data.index.get_indexer([_utc(s) for s in cp["intervals"]])
-        hrs, times = np.unique(where[where >= 0], return_counts=True)
+        years = [_utc(s_).tz_convert(cfg.get("timezone", "UTC")).year for s_ in cp["intervals"]]
         cp_cost = np.zeros(n)
-        cp_cost[hrs] = cp["usd_per_mw_year"] / len(cp["intervals"]) * times
-        c_parts[imp] = c_parts[imp] - cp_cost
+        for w, y in zip(where, years):  # each year's rate over that year's listed intervals
+            if w >= 0:
+                cp_cost[w] += cp["usd_per_mw_year"] / years.count(y)
+        for col, pue in metered:
+            c_parts[col] = c_parts[col] - cp_cost * pue
 
     # rows, in the order the model registers them
     for fc, per, rhs in sla:
@@ -299,7 +319,8 @@ def build(cfg: dict, data: pd.DataFrame) -> dict:
     if dc:
         r0 = lp.rows(n, 0.0, np.inf)
         lp.add(r0 + t, peak0 + month, 1.0)
-        lp.add(r0 + t, imp + t, -1.0)
+        for col, pue in metered:
+            lp.add(r0 + t, col + t, -pue)
     bal = lp.rows(n, ppa_mw, ppa_mw)
     for _, col, pue in loads:
         lp.add(bal + t, col + t, pue)
@@ -315,7 +336,8 @@ def build(cfg: dict, data: pd.DataFrame) -> dict:
     A.sum_duplicates()
     return {"c": c, "offset": offset, "A": A, "col_hi": np.concatenate(lp.ub), "row_lo": np.concatenate(lp.lo),
             "row_hi": np.concatenate(lp.hi), "balance": bal, "imp": imp, "exp": exp, "loads": loads,
-            "price": price, "hourly_const": hourly_const, "out": out, "n": n, "c_parts": c_parts}
+            "price": price, "hourly_const": hourly_const, "out": out, "n": n, "c_parts": c_parts,
+            "metered": metered}
 
 
 def handover(lp: dict, options: dict[str, Any]) -> highspy.Highs:
@@ -375,10 +397,10 @@ def write(out: Path, data: pd.DataFrame, lp: dict, x: np.ndarray, y: np.ndarray,
         profit += coef * x[col : col + n]
     if "peak" in o:
         peak0, month = o["peak"]
-        imp = x[lp["imp"] : lp["imp"] + n]
+        metered = sum(pue * x[col : col + n] for col, pue in lp["metered"])
         for j in range(month.max() + 1 if len(month) else 0):
             hrs = np.flatnonzero(month == j)
-            profit[hrs[np.argmax(imp[hrs])]] += lp["c_parts"][peak0][j] * x[peak0 + j]
+            profit[hrs[np.argmax(metered[hrs])]] += lp["c_parts"][peak0][j] * x[peak0 + j]
     cols["profit_usd"] = profit
     frame = pd.DataFrame(cols, index=data.index.strftime("%Y-%m-%dT%H:%M:%SZ").rename("timestamp"))
     mw = [c for c in frame.columns if c.endswith("_mw")]

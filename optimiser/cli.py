@@ -88,7 +88,12 @@ def format_summary(summary: dict[str, Any], timings: dict[str, float]) -> str:
     """The short table ``dispatch run`` prints."""
     from .safety import escape
 
-    lines = [f"{escape(summary['scenario'])}: {summary['hours']} h, {summary['start']} .. {summary['end']}", ""]
+    lines = [f"{escape(summary['scenario'])}: {summary['hours']} h, {summary['start']} .. {summary['end']}"]
+    if "assumptions" in summary:
+        a = summary["assumptions"]
+        lines.append(f"assumes {a['foresight']} foresight (every price, Bitcoin input and coincident-peak hour known in")
+        lines.append(f"advance): the objective is an upper bound; metering: {a['metering']}")
+    lines.append("")
     lines.append(f"{'profit by stream':<34}{'USD':>16}")
     for k, v in summary["revenue_usd"].items():
         lines.append(f"  + {escape(k):<30}{_money(v)}")

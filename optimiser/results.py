@@ -157,6 +157,7 @@ def make_results(m: Any, sol: Solution) -> Results:
     summary: dict[str, Any] = {
         "scenario": sc.config.name,
         "objective_usd": objective,
+        "assumptions": assumptions(sc.config),
         "revenue_usd": revenue,
         "cost_usd": cost,
         "profit_not_in_hours_usd": unbooked,
@@ -204,6 +205,20 @@ def uses_mw(reg: Registry, sol: Solution, index: pd.Index) -> pd.DataFrame:
         lin = draw.lin
         np.add.at(col, lin.row, lin.coef * sol.value(lin.var)[lin.pos])
     return pd.DataFrame({f"{k}_mw": v for k, v in out.items()}, index=index)
+
+
+FORESIGHT = (
+    "perfect foresight: every price, Bitcoin input and coincident-peak hour is known in advance, "
+    "so the objective is an upper bound on what the site earns without hindsight"
+)
+"""What every solve assumes, in words (``summary.json`` ``assumptions.meaning``)."""
+
+
+def assumptions(config: Any) -> dict[str, str]:
+    """What the answer assumes: ``foresight`` (always ``"perfect"``: one solve sees every hour of
+    its horizon, so its objective is an upper bound), ``metering`` (``site.metering``, what the
+    meter bills) and ``meaning`` (:data:`FORESIGHT`)."""
+    return {"foresight": "perfect", "metering": config.site.metering, "meaning": FORESIGHT}
 
 
 def _fmt_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -165,8 +165,14 @@ class Site(_Table):
     export_mw: _MW | None = Field(
         default=None, description="Sell-back limit; default the PPA volume (0 without a PPA). [MW]"
     )
+    metering: Literal["load", "net"] = Field(
+        default="load",
+        description='What the utility meter bills: "load" (default), the site\'s whole draw (the PPA is '
+        'delivered through the grid), or "net", the net import only (the PPA is generation behind the '
+        "meter). The energy adder, the demand charge and the coincident peak are billed on it.",
+    )
     energy_adder_usd_per_mwh: _COST_PER_MWH = Field(
-        default=0.0, description="Transmission/delivery adders paid on imported energy. [$/MWh]"
+        default=0.0, description="Transmission/delivery adders paid on each metered MWh. [$/MWh]"
     )
     ramp_mw_per_h: _MW_PER_H | None = Field(
         default=None, description="Limit on the hour-to-hour change of site load. [MW/h]"
@@ -239,6 +245,12 @@ class GpuFleet(_Fleet):
     )
     spot_usd_per_mwh: _REVENUE_OR_COLUMN = Field(
         default=0.0, description="Earned on power above contract: a number or a column name. [$/MWh]"
+    )
+    power_passthrough_usd_per_mwh: _REVENUE_OR_COLUMN = Field(
+        default=0.0,
+        description="Paid by the tenant for each MWh its fleet draws at the meter, pue x (firm + spot): a "
+        "number or a column name (which may follow the energy price below zero); 0: the host pays the "
+        "power. [$/MWh]",
     )
 
     @model_validator(mode="after")
@@ -345,16 +357,18 @@ def _unique_batteries(v: tuple[Battery, ...]) -> tuple[Battery, ...]:
 
 
 class DemandCharge(_Table):
-    """A charge on each billing month's peak import (months in the site timezone)."""
+    """A charge on each billing month's peak metered draw (months in the site timezone); a month
+    the horizon covers in part pays its share of hours."""
 
     usd_per_mw_month: _number(0.0, 1_000_000.0, "$/MW-month") = Field(description="[$/MW-month]")
 
 
 class CoincidentPeak(_Table):
-    """A transmission charge on import during listed system-peak hours (e.g. ERCOT 4CP)."""
+    """A transmission charge on the metered draw during listed system-peak hours (e.g. ERCOT
+    4CP): each calendar year (site timezone) its own charge over its own listed intervals."""
 
     usd_per_mw_year: _number(0.0, 1_000_000.0, "$/MW-year") = Field(
-        description="[$/MW-year], split evenly across the intervals."
+        description="[$/MW-year], each calendar year's split evenly across that year's listed intervals."
     )
     intervals: tuple[str, ...] = Field(min_length=1, description="Hour starts, ISO 8601 with offsets.")
 
@@ -519,8 +533,9 @@ class ScenarioConfig(_Table):
         """Every hourly column the scenario needs: the price and every column it names."""
         cols = ["price_usd_per_mwh"]
         for g in self.gpu:
-            if isinstance(g.spot_usd_per_mwh, str):
-                cols.append(g.spot_usd_per_mwh)
+            for v in (g.spot_usd_per_mwh, g.power_passthrough_usd_per_mwh):
+                if isinstance(v, str):
+                    cols.append(v)
         for f in self.flex:
             if isinstance(f.revenue_usd_per_mwh, str):
                 cols.append(f.revenue_usd_per_mwh)
@@ -538,9 +553,9 @@ class ScenarioConfig(_Table):
     def column_ranges(self) -> dict[str, ValueRange]:
         """The plausible range of every column the scenario reads (docs/scenario.md, "Ranges").
 
-        Energy prices and flex revenues may be negative; a GPU spot price, a capacity price,
-        fees and the subsidy may not; the Bitcoin price is positive and the difficulty at
-        least 1.
+        Energy prices, flex revenues and GPU power pass-through prices may be negative; a GPU
+        spot price, a capacity price, fees and the subsidy may not; the Bitcoin price is positive
+        and the difficulty at least 1. A column given two roles keeps the stricter range.
         """
         out: dict[str, ValueRange] = {}
         revenue = ValueRange(0.0, PLAUSIBLE_USD_PER_MWH, "$/MWh",
@@ -548,6 +563,10 @@ class ScenarioConfig(_Table):
         for g in self.gpu:
             if isinstance(g.spot_usd_per_mwh, str):
                 out[g.spot_usd_per_mwh] = revenue
+        for g in self.gpu:  # a pass-through indexed to the energy price follows it below zero
+            if isinstance(g.power_passthrough_usd_per_mwh, str):
+                out.setdefault(g.power_passthrough_usd_per_mwh, ValueRange(
+                    *PRICE_RANGE_USD_PER_MWH, "$/MWh", "beyond every market's floor and cap"))
         for f in self.flex:
             if isinstance(f.revenue_usd_per_mwh, str):  # may be negative: a load that costs to run
                 out[f.revenue_usd_per_mwh] = ValueRange(  # may still back a reserve
@@ -748,8 +767,8 @@ def _named_columns(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
         return [(i, t) for i, t in enumerate(items) if isinstance(t, Mapping)]
 
     out = []
-    for kind, key in (("gpu", "spot_usd_per_mwh"), ("flex", "revenue_usd_per_mwh"), ("reserve", "price_column"),
-                      ("inputs", "column")):
+    for kind, key in (("gpu", "spot_usd_per_mwh"), ("gpu", "power_passthrough_usd_per_mwh"),
+                      ("flex", "revenue_usd_per_mwh"), ("reserve", "price_column"), ("inputs", "column")):
         for i, t in tables(kind):
             if isinstance(t.get(key), str) and (kind != "inputs" or t.get("format") in ERCOT_FORMATS):
                 out.append((f"{kind}[{i}].{key}", t[key].strip()))
@@ -1040,10 +1059,13 @@ def _check_frame(config: ScenarioConfig, data: pd.DataFrame, source: str) -> lis
 def _horizon_warnings(config: ScenarioConfig, index: pd.DatetimeIndex) -> tuple[str, ...]:
     warnings = []
     if config.coincident_peak is not None:
-        for s in config.coincident_peak.intervals:
+        cp = config.coincident_peak
+        years = [parse_timestamp(s).tz_convert(config.timezone).year for s in cp.intervals]
+        for s, y in zip(cp.intervals, years):
             if parse_timestamp(s) not in index:
                 warnings.append(
-                    f"coincident-peak interval {s} is outside the horizon: it counts in n_intervals but adds nothing"
+                    f"coincident-peak interval {s} is outside the horizon: it adds nothing, and still counts in "
+                    f"n_y, the {years.count(y)} listed in {y} (each bills 1/{years.count(y)} of that year's rate)"
                 )
     return tuple(warnings)
 

@@ -516,6 +516,10 @@ def finish(
     from .results import make_results
 
     solution.registry = m.dispatch
+    for comp in m.dispatch.components:  # a choice among equal optima (the site nets import and export)
+        polish = getattr(comp, "polish", None)
+        if polish is not None:
+            polish(m.dispatch, solution)
     solution.info.build_s = getattr(m.dispatch, "build_s", None)
     solution.info.handover_s += compile_s
     if load_solution:

@@ -156,6 +156,41 @@ def check_sla(sc: optimiser.Scenario, m: Any, res: optimiser.Results) -> None:
         assert min(reported.values()) >= g.availability - 1e-9
 
 
+def metered_from_dispatch(sc: optimiser.Scenario, d: pd.DataFrame) -> np.ndarray:
+    """The draw the meter bills (CONTRACT.md section 3): ``load_mw`` under load metering (less
+    battery discharge, at least 0), ``import_mw`` under net metering. [MW]"""
+    if sc.config.site.metering == "net":
+        return d["import_mw"].to_numpy()
+    load = d["load_mw"].to_numpy().copy()
+    for b in sc.config.battery:
+        load -= d[f"battery_{b.name}_discharge_mw"].to_numpy()
+    return np.maximum(load, 0.0)
+
+
+def month_share(sc: optimiser.Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Each hour's billing month (position) and each month's share: its hours in the horizon over
+    the hours of the calendar month in the site timezone (a pandas hourly range over it). [-]"""
+    labels, month = billing_periods(sc.local_timestamps(), "month")
+    tz = sc.config.timezone
+    whole = np.array([len(pd.date_range(pd.Timestamp(f"{lab}-01", tz=tz),
+                                        pd.Timestamp(f"{lab}-01", tz=tz) + pd.offsets.MonthBegin(1),
+                                        freq="h", inclusive="left")) for lab in labels])
+    return month, np.bincount(month, minlength=len(labels)) / whole
+
+
+def coincident_rates(sc: optimiser.Scenario) -> np.ndarray:
+    """The coincident-peak rate on each hour: usd_per_mw_year / n_y for each listed interval in
+    it, n_y the intervals listed in its calendar year (site timezone). [$/MW]"""
+    cp = sc.config.coincident_peak
+    rate = np.zeros(sc.hours)
+    stamps = [parse_timestamp(s) for s in cp.intervals]
+    years = [t.tz_convert(sc.config.timezone).year for t in stamps]
+    for t, y in zip(stamps, years):
+        if t in sc.timestamps:
+            rate[sc.timestamps.get_loc(t)] += cp.usd_per_mw_year / years.count(y)
+    return rate
+
+
 def objective_from_dispatch(sc: optimiser.Scenario, d: pd.DataFrame) -> dict[str, float]:
     """Every term of the contract's objective, recomputed from the inputs and the dispatch. [$]"""
     cfg, data, n = sc.config, sc.data, len(d)
@@ -174,6 +209,7 @@ def objective_from_dispatch(sc: optimiser.Scenario, d: pd.DataFrame) -> dict[str
             - g.sla_credit_usd_per_mwh * (g.contract_mw - firm).sum()
             + (sc.series(g.spot_usd_per_mwh) * spot).sum()
             - g.om_usd_per_mwh * (firm + spot).sum()
+            + (sc.series(g.power_passthrough_usd_per_mwh) * g.pue * (firm + spot)).sum()
         )
     for f in cfg.flex:
         x = d[f"flex_{f.name}_mw"].to_numpy()
@@ -181,16 +217,16 @@ def objective_from_dispatch(sc: optimiser.Scenario, d: pd.DataFrame) -> dict[str
     for r in cfg.reserve:
         terms[f"reserve_{r.product}"] = float((sc.series(r.price_column) * d[f"reserve_{r.product}_mw"]).sum())
     imp, exp = d["import_mw"].to_numpy(), d["export_mw"].to_numpy()
-    terms["energy"] = float((price * exp).sum() - ((price + cfg.site.energy_adder_usd_per_mwh) * imp).sum())
+    metered = metered_from_dispatch(sc, d)
+    terms["energy"] = float((price * exp).sum() - (price * imp).sum())
+    terms["energy_adder"] = -cfg.site.energy_adder_usd_per_mwh * float(metered.sum())
     terms["ppa"] = -(cfg.ppa.price_usd_per_mwh * cfg.ppa.volume_mw * n if cfg.ppa else 0.0)
     if cfg.demand_charge is not None:
-        _, month = billing_periods(sc.local_timestamps(), "month")
-        peaks = pd.Series(imp).groupby(month).max()
-        terms["demand_charge"] = -cfg.demand_charge.usd_per_mw_month * float(peaks.sum())
+        month, share = month_share(sc)
+        peaks = pd.Series(metered).groupby(month).max().to_numpy()
+        terms["demand_charge"] = -cfg.demand_charge.usd_per_mw_month * float((share * peaks).sum())
     if cfg.coincident_peak is not None:
-        cp = cfg.coincident_peak
-        where = sc.timestamps.get_indexer([parse_timestamp(s) for s in cp.intervals])
-        terms["coincident_peak"] = -cp.usd_per_mw_year / len(cp.intervals) * float(imp[where[where >= 0]].sum())
+        terms["coincident_peak"] = -float((coincident_rates(sc) * metered).sum())
     return terms
 
 
@@ -221,7 +257,8 @@ def check_duals(sc: optimiser.Scenario, m: Any, res: optimiser.Results) -> None:
 
     The balance reads load + export - import = PPA, so lambda = d(objective)/d(PPA volume). From
     the reduced costs of the two grid columns (export earns p; import costs p + adder, plus the
-    coincident-peak rate cp in a 4CP hour, plus any demand-charge shadow price):
+    coincident-peak rate cp in a 4CP hour, plus any demand-charge shadow price; under load
+    metering the adder and cp bill the load, not the import, and drop out):
 
     * export < export_mw  =>  lambda >= p      (the extra MW could be sold)
     * export > 0          =>  lambda <= p      (selling one MW less is always possible)
@@ -237,10 +274,9 @@ def check_duals(sc: optimiser.Scenario, m: Any, res: optimiser.Results) -> None:
     p = d["price_usd_per_mwh"].to_numpy()
     exp, imp = d["export_mw"].to_numpy(), d["import_mw"].to_numpy()
     adder = cfg.site.energy_adder_usd_per_mwh
-    cp = np.zeros(len(d))
-    if cfg.coincident_peak is not None:
-        where = sc.timestamps.get_indexer([parse_timestamp(s) for s in cfg.coincident_peak.intervals])
-        cp[where[where >= 0]] = cfg.coincident_peak.usd_per_mw_year / len(cfg.coincident_peak.intervals)
+    cp = coincident_rates(sc) if cfg.coincident_peak is not None else np.zeros(len(d))
+    if cfg.site.metering == "load":
+        adder, cp = 0.0, np.zeros(len(d))
     tol = 1e-6 * np.maximum(1.0, np.abs(p))
     assert np.isfinite(lam).all()
     below_cap = exp < cfg.export_mw - TOL_MW
@@ -272,8 +308,8 @@ def check_duals(sc: optimiser.Scenario, m: Any, res: optimiser.Results) -> None:
     for name in ("reserves.backing", "reserves.total"):
         if name in duals:
             assert (duals[name] >= -1e-6).all(), name
-    if "demand_charge.above_import" in duals:
-        assert (duals["demand_charge.above_import"] <= 1e-6).all()
+    if "demand_charge.above_metered" in duals:
+        assert (duals["demand_charge.above_metered"] <= 1e-6).all()
 
 
 PROPERTY_CHECKS = {

@@ -152,17 +152,18 @@ def test_charging_is_ramped_load_discharging_is_not():
 
     Prices 10, 10; empty; stored energy worth 50 $/MWh at the end (45 per MWh charged): charge as
     much as the ramp allows, 0.3 then 0.6 MW: 0.81 MWh stored. Objective: -9 + 50 * 0.81 = 31.5.
-    Prices 100, 100; full (2 MWh), worthless at the end: discharging is supply, not load, so the
-    ramp does not hold it back: 1 MW, then the 2 - 10/9 MWh left (0.8 MW). Objective: 180.
+    Prices 100, 90; full (2 MWh), worthless at the end: discharging is supply, not load, so the
+    ramp does not hold it back: 1 MW, then the 2 - 10/9 MWh left (0.8 MW). Objective:
+    100 + 0.8 x 90 = 172.
     """
     site = {**SITE, "ramp_mw_per_h": 0.3}
     sc = tiny({"site": site, "battery": [battery(initial_soc=0, end_value_usd_per_mwh=50)]}, [10.0, 10.0])
     res = solve(Window(sc, state=State(load_mw=0.0)))
     assert res.objective_usd == pytest.approx(31.5)
     assert column(res, "charge_mw") == pytest.approx([0.3, 0.6])
-    sc = tiny({"site": site, "battery": [battery(initial_soc=1, end_value_usd_per_mwh=0)]}, [100.0, 100.0])
+    sc = tiny({"site": site, "battery": [battery(initial_soc=1, end_value_usd_per_mwh=0)]}, [100.0, 90.0])
     res = solve(Window(sc, state=State(load_mw=0.0)))
-    assert res.objective_usd == pytest.approx(180.0)
+    assert res.objective_usd == pytest.approx(172.0)
     assert column(res, "discharge_mw") == pytest.approx([1.0, 0.8])
 
 

@@ -530,12 +530,12 @@ def e_setlb_registered(m):
 
 def e_bounds_on_peak(m):
     m.site.grid_import.setub(None)
-    m.demand_charge.peak[MONTH].setlb(30.0)  # 30 MW of demand charge paid anyway: import up to it
+    m.demand_charge.peak[MONTH].setlb(300.0)  # 300 MW of demand charge paid anyway: draw up to it
 
 
 def e_contradictory_bounds(m):
-    """Hour 2 must draw at least 285 MW (ASICs at full, the SLA's firm load) but may import only
-    2 MW over the 250 MW PPA: infeasible both ways."""
+    """Hour 2 must draw at least 285 MW (ASICs at full, the SLA's firm load) but the metered
+    draw (the load) may peak at only 2 MW: infeasible both ways."""
     m.asic.power[S21, 2].setlb(150.0)
     m.asic.power[S19, 2].setlb(60.0)
     m.demand_charge.peak[MONTH].setub(2.0)
@@ -1013,7 +1013,7 @@ _ROWS = {
     "balance": lambda m, t: m.balance[t],
     "backing": lambda m, t: m.reserves.backing["rrs", t],
     "total": lambda m, t: m.reserves.total[t],
-    "above_import": lambda m, t: m.demand_charge.above_import[t],
+    "above_metered": lambda m, t: m.demand_charge.above_metered[t],
     "sla": lambda m, t: m.gpu.sla[TEN, MONTH],
 }
 _STREAMS = [("revenue", "energy_sales"), ("revenue", "asic_s21_mining"), ("revenue", "reserve_rrs"),

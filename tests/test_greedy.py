@@ -13,8 +13,9 @@ Each hour:
   dearest, ...; so the eligible blocks, best first, are cut where the reserve price steps down;
 * the blocks are taken best first (a merit order) from the least load the site must take
   (``PPA - export_mw``) while a block is worth more than the MW costs at the meter: the price
-  (export forgone) below the PPA volume, ``price + adder + coincident-peak charge`` above it
-  (import), up to ``PPA + import_mw``.
+  (export forgone) below the PPA volume, the price above it (import), up to
+  ``PPA + import_mw``; plus the metered charges, ``adder + coincident-peak charge``, on every MW
+  under load metering and above the PPA volume (on import) under net metering.
 """
 
 from __future__ import annotations
@@ -48,9 +49,14 @@ def greedy_hourly_profit(cfg: dict, data: pd.DataFrame) -> np.ndarray:
     cp_charge = np.zeros(n)
     if "coincident_peak" in cfg:
         cp = cfg["coincident_peak"]
-        for s in cp["intervals"]:  # an hour listed twice is charged twice
+        years = [parse_timestamp(s).tz_convert(cfg.get("timezone", "UTC")).year for s in cp["intervals"]]
+        for s, y in zip(cp["intervals"], years):  # an hour listed twice is charged twice
             hit = np.flatnonzero(data.index == parse_timestamp(s))
-            cp_charge[hit] += cp["usd_per_mw_year"] / len(cp["intervals"])
+            cp_charge[hit] += cp["usd_per_mw_year"] / years.count(y)  # each year's rate, its intervals
+    # the metered charges per MW: on every MW drawn (load metering) or on each MW imported (net)
+    load_metered = site.get("metering", "load") == "load"
+    on_all = (adder + cp_charge) * load_metered
+    on_import = (adder + cp_charge) * (not load_metered)
     reserves = cfg.get("reserve", [])
     eligible = set(reserves[0]["eligible"]) if reserves else set()
 
@@ -69,10 +75,12 @@ def greedy_hourly_profit(cfg: dict, data: pd.DataFrame) -> np.ndarray:
         pue, om = g.get("pue", 1.0), g.get("om_usd_per_mwh", 0.0)
         credit = g.get("sla_credit_usd_per_mwh", 0.0)
         constant += g["contract_usd_per_mw_per_h"] * g["contract_mw"] - credit * g["contract_mw"]
-        blocks.append((np.full(n, (credit - om) / pue), pue * g["contract_mw"], False))
+        paid = g.get("power_passthrough_usd_per_mwh", 0.0)  # per MWh at the meter
+        paid = data[paid].to_numpy(float) if isinstance(paid, str) else np.full(n, float(paid))
+        blocks.append(((credit - om) / pue + paid, pue * g["contract_mw"], False))
         spot = g.get("spot_usd_per_mwh", 0.0)
         spot = data[spot].to_numpy(float) if isinstance(spot, str) else np.full(n, float(spot))
-        blocks.append(((spot - om) / pue, pue * (g["capacity_mw"] - g["contract_mw"]), "gpu" in eligible))
+        blocks.append(((spot - om) / pue + paid, pue * (g["capacity_mw"] - g["contract_mw"]), "gpu" in eligible))
     for f in cfg.get("flex", []):
         pue = f.get("pue", 1.0)
         rev = f["revenue_usd_per_mwh"]
@@ -101,7 +109,7 @@ def greedy_hourly_profit(cfg: dict, data: pd.DataFrame) -> np.ndarray:
                 else:
                     pieces.append((v, mw))
                     mw = 0.0
-        pieces = sorted(pieces + other, reverse=True)
+        pieces = sorted(((v - on_all[t], mw) for v, mw in pieces + other), reverse=True)
         lo, hi = max(0.0, P - E), P + I
         load, value = 0.0, 0.0
         for v, mw in pieces:  # the merit order
@@ -115,7 +123,7 @@ def greedy_hourly_profit(cfg: dict, data: pd.DataFrame) -> np.ndarray:
             if rest <= 0:
                 continue
             # the rest only while it pays: below the PPA volume a MW costs the price (export
-            # forgone), above it price + adder + coincident-peak charge (import)
+            # forgone), above it the price and, under net metering, the metered charges (import)
             if v <= price[t]:
                 break
             below = min(rest, max(P - load, 0.0))
@@ -123,12 +131,12 @@ def greedy_hourly_profit(cfg: dict, data: pd.DataFrame) -> np.ndarray:
             load += below
             above = rest - below
             if above > 0:
-                if v <= price[t] + adder + cp_charge[t]:
+                if v <= price[t] + on_import[t]:
                     break
                 value += v * above
                 load += above
         assert load >= lo - 1e-9, "the case is infeasible: the site cannot take the PPA"
-        energy = price[t] * (P - load) if load <= P else -(price[t] + adder + cp_charge[t]) * (load - P)
+        energy = price[t] * (P - load) if load <= P else -(price[t] + on_import[t]) * (load - P)
         profit[t] = constant[t] + value + energy
     return profit
 
@@ -173,6 +181,8 @@ def separable_cases(draw) -> tuple[dict, pd.DataFrame]:
                      "sla_credit_usd_per_mwh": draw(fl(0, 300)),
                      "spot_usd_per_mwh": column(f"spot{i}", 0, 250) if draw(st.booleans()) else draw(fl(0, 150)),
                      "om_usd_per_mwh": draw(fl(0, 10)), "pue": draw(fl(1, 1.5))})
+        if draw(st.booleans()):
+            gpus[-1]["power_passthrough_usd_per_mwh"] = draw(st.just("price_usd_per_mwh") | fl(0, 120))
     cfg["gpu"] = gpus
     cfg["flex"] = [{"name": f"f{i}", "capacity_mw": draw(fl(0, 40)),
                     "revenue_usd_per_mwh": column(f"fr{i}", -20, 120) if draw(st.booleans()) else draw(fl(-10, 90)),
@@ -181,7 +191,8 @@ def separable_cases(draw) -> tuple[dict, pd.DataFrame]:
     if not fleets:
         cfg["asic"] = [{"name": "a0", "capacity_mw": 20.0, "efficiency_j_per_th": 20.0}]
         fleets = cfg["asic"]
-    site = {"import_mw": draw(fl(0, 300)), "energy_adder_usd_per_mwh": draw(fl(0, 12))}
+    site = {"import_mw": draw(fl(0, 300)), "energy_adder_usd_per_mwh": draw(fl(0, 12)),
+            "metering": draw(st.sampled_from(["load", "net"]))}
     if draw(st.booleans()):
         site["export_mw"] = draw(fl(0, 200))
     if draw(st.booleans()):
@@ -218,20 +229,27 @@ def test_lp_matches_the_hour_by_hour_merit_order(case):
     np.testing.assert_allclose(res.dispatch["profit_usd"].to_numpy(), greedy, atol=1e-7 * scale, rtol=1e-9)
 
 
-def test_greedy_on_a_case_worked_by_hand():
+@pytest.mark.parametrize("metering, profit, flex", [("net", 144.0, [8, 2, 0]), ("load", 100.0, [8, 0, 0])])
+def test_greedy_on_a_case_worked_by_hand(metering, profit, flex):
     """One hour, price 20 $/MWh, adder 5, PPA 10 MW at 30 $/MWh, export 4 MW, import 6 MW.
     Fleets: ASIC-free; flex A 8 MW worth 50, flex B 10 MW worth 22, flex C 5 MW worth -3.
-    The site must take at least 10 - 4 = 6 MW; the merit order: A's 8 MW (50 > 20); B while it
-    pays: up to the PPA volume (2 MW, 22 > 20), above it 22 < 25: stop. Load 10 MW.
-    Profit: 8 x 50 + 2 x 22 - 10 x 30 = 144."""
+    The site must take at least 10 - 4 = 6 MW.
+
+    Net metering (the adder on import only): A's 8 MW (50 > 20); B while it pays: up to the PPA
+    volume (2 MW, 22 > 20), above it 22 < 25: stop. Load 10 MW.
+    Profit: 8 x 50 + 2 x 22 - 10 x 30 = 144.
+
+    Load metering (the adder on every MW drawn): A's 8 MW (50 - 5 > 20); B: 22 - 5 < 20, stop.
+    Load 8 MW, 2 MW sold at 20. Profit: 8 x 45 + 2 x 20 - 300 = 100."""
     idx = pd.date_range("2025-01-01", periods=1, freq="h", tz="UTC", name="timestamp")
     data = pd.DataFrame({"price_usd_per_mwh": [20.0], "difficulty": [1e14], "btc_usd": [9e4]}, index=idx)
-    cfg = {"name": "hand", "site": {"import_mw": 6, "export_mw": 4, "energy_adder_usd_per_mwh": 5},
+    cfg = {"name": "hand", "site": {"import_mw": 6, "export_mw": 4, "energy_adder_usd_per_mwh": 5,
+                                    "metering": metering},
            "ppa": {"volume_mw": 10, "price_usd_per_mwh": 30},
            "flex": [{"name": "A", "capacity_mw": 8, "revenue_usd_per_mwh": 50},
                     {"name": "B", "capacity_mw": 10, "revenue_usd_per_mwh": 22},
                     {"name": "C", "capacity_mw": 5, "revenue_usd_per_mwh": -3}]}
-    assert greedy_hourly_profit(cfg, data).tolist() == pytest.approx([144.0])
+    assert greedy_hourly_profit(cfg, data).tolist() == pytest.approx([profit])
     res = optimiser.solve(optimiser.build(optimiser.from_config(cfg, data)))
-    assert res.objective_usd == pytest.approx(144.0)
-    assert res.dispatch[["flex_A_mw", "flex_B_mw", "flex_C_mw"]].iloc[0].tolist() == pytest.approx([8, 2, 0])
+    assert res.objective_usd == pytest.approx(profit)
+    assert res.dispatch[["flex_A_mw", "flex_B_mw", "flex_C_mw"]].iloc[0].tolist() == pytest.approx(flex)

@@ -102,6 +102,8 @@ def scenarios(draw) -> tuple[dict, pd.DataFrame]:
                      "billing_period": draw(st.sampled_from(["month", "year", "horizon"])),
                      "sla_credit_usd_per_mwh": draw(fl(0, 5000)), "spot_usd_per_mwh": spot,
                      "om_usd_per_mwh": draw(fl(0, 10)), "pue": draw(fl(1, 1.5))})
+        if draw(st.booleans()):  # the tenant pays its power: a number or the energy price itself
+            gpus[-1]["power_passthrough_usd_per_mwh"] = draw(st.just("price_usd_per_mwh") | fl(0, 200))
     flexes = []
     for i in range(draw(st.integers(0, 1))):
         rev = column(f"flexrev{i}", -10, 120) if draw(st.booleans()) else draw(fl(-10, 100))
@@ -110,7 +112,8 @@ def scenarios(draw) -> tuple[dict, pd.DataFrame]:
     if not (asics or gpus or flexes):
         asics.append({"name": "a0", "capacity_mw": 10.0, "efficiency_j_per_th": 20.0, "pue": 1.0})
     cfg.update(asic=asics, gpu=gpus, flex=flexes)
-    site = {"import_mw": draw(fl(0, 400)), "energy_adder_usd_per_mwh": draw(fl(0, 10))}
+    site = {"import_mw": draw(fl(0, 400)), "energy_adder_usd_per_mwh": draw(fl(0, 10)),
+            "metering": draw(st.sampled_from(["load", "net"]))}
     if draw(st.booleans()):
         site["export_mw"] = draw(fl(0, 300))
     if draw(st.booleans()):
@@ -159,25 +162,36 @@ def objective_from_dispatch(sc: optimiser.Scenario, d: pd.DataFrame) -> tuple[fl
         parts += [g.contract_usd_per_mw_per_h * g.contract_mw * n,
                   -g.sla_credit_usd_per_mwh * float((g.contract_mw - firm).sum()),
                   float((sc.series(g.spot_usd_per_mwh) * spot).sum()),
-                  -g.om_usd_per_mwh * float((firm + spot).sum())]
+                  -g.om_usd_per_mwh * float((firm + spot).sum()),
+                  float((sc.series(g.power_passthrough_usd_per_mwh) * g.pue * (firm + spot)).sum())]
     for f in cfg.flex:
         parts.append(float(((sc.series(f.revenue_usd_per_mwh) - f.om_usd_per_mwh) * d[f"flex_{f.name}_mw"]).sum()))
     for r in cfg.reserve:
         parts.append(float((data[r.price_column] * d[f"reserve_{r.product}_mw"]).sum()))
     price = data["price_usd_per_mwh"].to_numpy()
     imp, exp = d["import_mw"].to_numpy(), d["export_mw"].to_numpy()
-    parts += [float((price * exp).sum()), -float(((price + cfg.site.energy_adder_usd_per_mwh) * imp).sum())]
+    metered = d["load_mw"].to_numpy() if cfg.site.metering == "load" else imp  # no batteries here
+    parts += [float((price * exp).sum()), -float((price * imp).sum()),
+              -cfg.site.energy_adder_usd_per_mwh * float(metered.sum())]
     if cfg.ppa is not None:
         parts.append(-cfg.ppa.volume_mw * cfg.ppa.price_usd_per_mwh * n)
     if cfg.demand_charge is not None:
-        _, month = billing_periods(sc.local_timestamps(), "month")
-        peaks = pd.Series(imp).groupby(month).max()
-        parts.append(-cfg.demand_charge.usd_per_mw_month * float(peaks.sum()))
+        # each month's peak x its share: hours in the horizon / hours of the local calendar month
+        local = sc.local_timestamps()
+        labels, month = billing_periods(local, "month")
+        peaks = pd.Series(metered).groupby(month).max().to_numpy()
+        first = [pd.Timestamp(f"{lab}-01", tz=cfg.timezone) for lab in labels]
+        whole = np.array([(f + pd.offsets.MonthBegin(1) - f) / pd.Timedelta(hours=1) for f in first])
+        share = np.bincount(month) / whole
+        parts.append(-cfg.demand_charge.usd_per_mw_month * float((share * peaks).sum()))
     if cfg.coincident_peak is not None:
+        # each calendar year's rate over the intervals listed in that year (site timezone)
         cp = cfg.coincident_peak
-        rate = cp.usd_per_mw_year / len(cp.intervals)
-        where = sc.timestamps.get_indexer([parse_timestamp(s) for s in cp.intervals])
-        parts.append(-rate * float(sum(imp[w] for w in where if w >= 0)))
+        stamps = [parse_timestamp(s) for s in cp.intervals]
+        years = [t.tz_convert(cfg.timezone).year for t in stamps]
+        where = sc.timestamps.get_indexer(stamps)
+        parts.append(-sum(cp.usd_per_mw_year / years.count(y) * float(metered[w])
+                          for w, y in zip(where, years) if w >= 0))
     return float(sum(parts)), float(sum(abs(p) for p in parts))
 
 

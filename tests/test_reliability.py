@@ -329,7 +329,8 @@ def test_default_year_numerics(default_year):
     solver = res.summary["solver"]
     rng = solver["coefficient_ranges"]
     assert rng["matrix"] == [1.0, 1.3]  # balance/ramp/reserve 1 and pue; the largest pue is 1.3
-    assert rng["bound"][1] == 300.0  # the import limit
+    # the demand-charge peak of the whole draw (load metering): at most import + PPA, 300 + 250
+    assert rng["bound"][1] == 550.0
     lo, hi = rng["cost"]
     assert 1e-3 < lo and hi < 1e5  # $/MWh and $/MW-month: no 1e14 in sight
     assert scaling_warnings(solver["highs_warnings"]) == []

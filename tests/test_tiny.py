@@ -157,10 +157,13 @@ def test_reserve_keeps_load_running_when_it_pays():
 @pytest.mark.parametrize("rate, expected, peak", [(150.0, 200.0, 10.0), (300.0, 0.0, 0.0)])
 def test_demand_charge_on_the_month_peak(rate, expected, peak):
     """ASIC 10 MW (R 100), prices 20, 20, 90: margins 80, 80, 10 per MW. One peak MW pays the
-    charge once for all hours: at 150 $/MW-month, 80+80+10-150 = 20 > 0, run flat out:
-    10*170 - 1,500 = 200. At 300 the peak costs more than all three hours earn: stay off, 0."""
-    sc = tiny({"site": {"import_mw": 10}, "asic": [asic("a", 10)], "demand_charge": {"usd_per_mw_month": rate}},
-              [20, 20, 90])
+    charge once for all hours: at 150 $ per MW for the horizon, 80+80+10-150 = 20 > 0, run flat
+    out: 10*170 - 1,500 = 200. At 300 the peak costs more than all three hours earn: stay off, 0.
+
+    The horizon holds 3 of January's 744 hours, so it pays 3/744 of the monthly rate: 150 $ for
+    the horizon is 150 * 744 / 3 = 37,200 $/MW-month."""
+    sc = tiny({"site": {"import_mw": 10}, "asic": [asic("a", 10)],
+               "demand_charge": {"usd_per_mw_month": rate * 744 / 3}}, [20, 20, 90])
     res = solve(sc)
     assert res.objective_usd == pytest.approx(expected, abs=1e-6)
     assert res.dispatch["import_mw"].max() == pytest.approx(peak)
@@ -189,13 +192,18 @@ def test_ramp_limit():
     assert res.dispatch["load_mw"].tolist() == pytest.approx([8, 4, 0, 4])
 
 
-def test_ppa_must_take_at_a_negative_price():
+@pytest.mark.parametrize("metering, expected", [("net", -50.0), ("load", -70.0)])
+def test_ppa_must_take_at_a_negative_price(metering, expected):
     """PPA 10 MW at 30, price -50, ASIC 5 MW (R 100), adder 4. The other 5 MW must go out at -50:
-    500 - 250 - 300 = -50. (Importing more to export it would cost the 4 $ adder on each MW.)"""
-    sc = tiny({"site": {"import_mw": 10, "export_mw": 10, "energy_adder_usd_per_mwh": 4},
+    500 - 250 - 300 = -50 with the PPA behind the meter (net metering: nothing imported, no
+    adder); metered on load, the 5 MW mined also pay the adder: -50 - 5 * 4 = -70. (Importing
+    more to export it would cost the adder on each MW under net metering, and is a wash under
+    load metering: the answer nets it.)"""
+    sc = tiny({"site": {"import_mw": 10, "export_mw": 10, "energy_adder_usd_per_mwh": 4, "metering": metering},
                "ppa": {"volume_mw": 10, "price_usd_per_mwh": 30}, "asic": [asic("a", 5)]}, [-50])
     res = solve(sc)
-    assert res.objective_usd == pytest.approx(-50.0)
+    assert res.objective_usd == pytest.approx(expected)
+    assert res.summary["cost_usd"]["energy_purchases"] == pytest.approx(0.0, abs=1e-9)
     assert res.dispatch["export_mw"].iloc[0] == pytest.approx(5)
     assert res.dispatch["import_mw"].iloc[0] == pytest.approx(0)
 

@@ -182,8 +182,9 @@ def test_a_model_with_integer_variables_is_always_handed_over_whole(month):
 
 
 def test_changed_matrix_values_warm_or_cold_by_count(month):
-    """A fleet's PUE changes its draw on the balance, reserve and ramp rows: matrix values only.
-    Over ``max_coeff_changes`` the model is handed over whole; under it, changed value by value."""
+    """A fleet's PUE changes its draw on the balance, reserve, ramp and demand-charge rows, and
+    (load metering) its cost per MW, the adder billed on its draw: one cost an hour. Over
+    ``max_coeff_changes`` the model is handed over whole; under it, changed value by value."""
     sc = month.replace(**{"asic.s21.pue": 1.1})
     ref = cold(sc)
     for limit, warm in ((1000, False), (100_000, True)):
@@ -193,7 +194,7 @@ def test_changed_matrix_values_warm_or_cold_by_count(month):
         rec = res.summary["solver"]["warm"]
         assert rec["warm"] is warm
         if warm:
-            assert rec["changed"]["matrix_values"] > 1000 and rec["changed"]["costs"] == 0
+            assert rec["changed"]["matrix_values"] > 1000 and rec["changed"]["costs"] == month.hours
         else:
             assert "matrix values changed (more than max_coeff_changes=1000)" in rec["reason"]
         assert rel(res.objective_usd, ref.objective_usd) <= RTOL

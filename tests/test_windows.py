@@ -54,10 +54,11 @@ def test_sla_budget_carried_into_the_window():
 
 
 def test_month_to_date_peak_is_not_charged_again():
-    """ASIC 10 MW (R 100), prices 20, 20; demand charge 150 $/MW-month. With a peak of 10 MW
-    already set this month, running flat out adds no charge: 2 * 800 = 1,600. Without it the
-    window pays 1,500 for the peak: 100."""
-    cfg = {"site": {"import_mw": 10}, "asic": [asic("a", 10)], "demand_charge": {"usd_per_mw_month": 150}}
+    """ASIC 10 MW (R 100), prices 20, 20; a demand charge of 150 $ per MW for the horizon (2 of
+    January's 744 hours: 150 * 744 / 2 $/MW-month). With a peak of 10 MW already set this month,
+    running flat out adds no charge: 2 * 800 = 1,600. Without it the window pays 1,500 for the
+    peak: 100."""
+    cfg = {"site": {"import_mw": 10}, "asic": [asic("a", 10)], "demand_charge": {"usd_per_mw_month": 150 * 744 / 2}}
     sc = tiny(cfg, [20, 20])
     assert solve(sc).objective_usd == pytest.approx(100.0)
     res = solve(Window(sc, state=State(peak_mw={"2025-01": 10.0})))

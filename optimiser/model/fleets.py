@@ -82,7 +82,9 @@ class AsicFleets:
 class GpuFleets:
     """GPU tenants: ``m.gpu.firm[g, t]`` (up to the contract) and ``m.gpu.spot[g, t]`` (above it).
 
-    The contract pays ``contract_usd_per_mw_per_h * contract_mw`` every hour; each MWh of firm
+    The contract pays ``contract_usd_per_mw_per_h * contract_mw`` every hour; the tenant pays
+    ``power_passthrough_usd_per_mwh`` for each MWh its fleet draws at the meter,
+    ``pue * (firm + spot)`` (revenue ``gpu_<g>_passthrough``); each MWh of firm
     shortfall owes ``sla_credit_usd_per_mwh``; ``m.gpu.sla[g, period]`` keeps delivered firm
     energy at least ``availability * contract_mw * hours(period)`` in each billing period.
     Spot load is interruptible (it may back reserves when ``"gpu"`` is eligible); firm is not.
@@ -114,6 +116,10 @@ class GpuFleets:
             spot_price = sc.series(g.spot_usd_per_mwh)
             if np.any(spot_price != 0):
                 reg.add_term(f"gpu_{g.name}_spot", "revenue", [Lin(spot, pos, spot_price, hours)])
+            passthrough = g.pue * sc.series(g.power_passthrough_usd_per_mwh)  # per IT MWh: its draw at the meter
+            if np.any(passthrough != 0):
+                reg.add_term(f"gpu_{g.name}_passthrough", "revenue",
+                             [Lin(firm, pos, passthrough, hours), Lin(spot, pos, passthrough, hours)])
             if g.sla_credit_usd_per_mwh:
                 reg.add_term(f"gpu_{g.name}_sla_credit", "cost", [Lin(firm, pos, -g.sla_credit_usd_per_mwh, hours)],
                              hourly_constant=g.sla_credit_usd_per_mwh * g.contract_mw)

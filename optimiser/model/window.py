@@ -41,8 +41,9 @@ class State:
         Firm GPU energy already short of contract, by ``(fleet, billing period)``: it uses up
         that period's downtime budget. [MWh]
     peak_mw
-        Highest import so far in each billing month (``"2025-07"``): the demand charge is owed
-        on it already, so the window pays only for a higher peak. [MW]
+        Highest metered draw so far in each billing month (``"2025-07"``; the load, or the
+        import under net metering): the demand charge is owed on it already, so the window pays
+        only for a higher peak. [MW]
     soc_mwh
         Stored energy of each battery at the start of the window. [MWh]
     """
