@@ -23,9 +23,13 @@ import json
 import os
 import sys
 import time
-import tomllib
 from pathlib import Path
 from typing import Any, Callable
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser from PyPI, a dependency there
+    import tomli as tomllib
 
 import highspy
 import numpy as np

@@ -96,7 +96,10 @@ def test_required_machines_are_present(shipped: Catalogue) -> None:
 
 
 def test_every_efficiency_matches_power_over_hashrate(shipped: Catalogue) -> None:
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
 
     for machine in shipped.asics():
         assert machine.hashrate_th_per_s is not None and machine.efficiency_j_per_th is not None

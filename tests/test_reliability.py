@@ -388,7 +388,10 @@ def _ercot_2024(data_dir: Path) -> optimiser.Scenario:
     data = pd.DataFrame({"price_usd_per_mwh": price, "rrs_usd_per_mw_per_h": anc["rrs_usd_per_mw_per_h"],
                          "ecrs_usd_per_mw_per_h": anc["ecrs_usd_per_mw_per_h"], "gpu_spot_usd_per_mwh": 120.0},
                         index=idx).join(daily)
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
 
     cfg = tomllib.loads((EXAMPLE / "scenario.toml").read_text())
     cfg.pop("inputs")
