@@ -307,11 +307,11 @@ def _column_bounds(reg: Registry) -> tuple[np.ndarray, np.ndarray, np.ndarray | 
     los, his, kinds = [], [], []
     for vi in reg.vars:
         datas = vi.touched()
-        hi = vi.ub if datas is None else _lazy.simple_bounds(datas, vi.lazy)
+        hi = vi.ub if datas is None else _lazy.simple_bounds(datas, vi.lazy, vi.integer)
         if hi is not None:
             los.append(np.zeros(vi.size))
             his.append(hi)
-            kinds.append(None)
+            kinds.append(np.ones(vi.size, np.int32) if vi.integer else None)
         else:
             lo, hi, kind = var_bounds(datas)
             los.append(lo)
