@@ -223,8 +223,25 @@ class AsicFleet(_Fleet):
         return self
 
 
+class SlaTier(_Table):
+    """A service-credit tier of a GPU SLA: availability below ``below`` owes ``credit`` of the
+    billing period's fee (the lowest tier the availability falls into applies)."""
+
+    below: _number(0.0, 1.0, "(a share)", lo_open=True) = Field(
+        description="The tier applies when the period's availability is below this share. [-]"
+    )
+    credit: _SHARE = Field(description="Credit owed, a share of the billing period's fee. [-]")
+
+
 class GpuFleet(_Fleet):
-    """GPU hosting: a firm contract under an availability SLA, plus spot above it."""
+    """GPU hosting: a firm contract under an availability SLA, plus spot above it.
+
+    ``availability_basis`` says what availability counts: ``"energy"`` (firm energy delivered
+    over contract energy, the default) or ``"time"`` (hours in which the whole contract is
+    delivered, over the period's hours: a MIP). ``sla_credit_tiers`` prices availability
+    below the SLA with step credits on the period's fee; ``availability`` is then the hard
+    floor below every tier (default 0 with tiers: none).
+    """
 
     contract_mw: _MW = Field(description="Firm capacity sold to the tenant. [MW]")
     contract_usd_per_mw_per_h: _number(0.0, PLAUSIBLE_USD_PER_MWH, "$/MW/h") = Field(
@@ -240,6 +257,21 @@ class GpuFleet(_Fleet):
     spot_usd_per_mwh: _REVENUE_OR_COLUMN = Field(
         default=0.0, description="Earned on power above contract: a number or a column name. [$/MWh]"
     )
+    availability_basis: Literal["energy", "time"] = Field(
+        default="energy", description='What availability counts: "energy" (MWh delivered) or "time" (hours '
+        "delivering the whole contract)."
+    )
+    sla_credit_tiers: tuple[SlaTier, ...] = Field(
+        default=(), description="Service credits, a share of the period's fee, by availability tier."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _floor_with_tiers(cls, data: Any) -> Any:
+        # with credit tiers the SLA is priced, not a hard floor: availability defaults to 0
+        if isinstance(data, Mapping) and data.get("sla_credit_tiers") and "availability" not in data:
+            data = {**data, "availability": 0.0}
+        return data
 
     @model_validator(mode="after")
     def _contract(self) -> "GpuFleet":
@@ -248,6 +280,37 @@ class GpuFleet(_Fleet):
                 f"contract_mw ({self.contract_mw}) is larger than capacity_mw ({self.capacity_mw})"
             )
         return self
+
+    @model_validator(mode="after")
+    def _tiers(self) -> "GpuFleet":
+        tiers = self.sla_credit_tiers
+        if not tiers:
+            return self
+        if self.sla_credit_usd_per_mwh:
+            raise _KeyError("sla_credit_tiers", "give sla_credit_usd_per_mwh or sla_credit_tiers, not both: both "
+                            "are the credit owed on the same shortfall")
+        below = [t.below for t in tiers]
+        twice = sorted({b for b in below if below.count(b) > 1})
+        if twice:
+            raise _KeyError("sla_credit_tiers", f"two tiers start below {twice[0]:g}: each tier needs its own "
+                            "threshold")
+        ordered = sorted(tiers, key=lambda t: -t.below)
+        for upper, lower in zip(ordered, ordered[1:]):
+            if lower.credit < upper.credit:
+                raise _KeyError("sla_credit_tiers", f"the tier below {lower.below:g} owes {lower.credit:g}, less than "
+                                f"the tier below {upper.below:g} ({upper.credit:g}): a lower availability owes at "
+                                "least as much")
+        if self.availability >= ordered[0].below:
+            raise _KeyError("availability", f"{self.availability:g} is the hard floor with sla_credit_tiers and must be "
+                            f"below the highest tier's threshold ({ordered[0].below:g}), or no tier could ever apply "
+                            "(leave availability out for no floor)")
+        return self
+
+    @property
+    def tiers(self) -> tuple[SlaTier, ...]:
+        """The credit tiers that can apply, highest threshold first (a tier whose threshold is at
+        or below the floor ``availability`` never applies and is left out)."""
+        return tuple(t for t in sorted(self.sla_credit_tiers, key=lambda t: -t.below) if t.below > self.availability)
 
 
 class FlexLoad(_Table):
@@ -890,6 +953,12 @@ def check_config(
                     key=f"gpu[{i}].availability",
                 )
             )
+        elif g.availability_basis == "time" and g.availability > 0 and g.pue * g.contract_mw > supply + 1e-9:
+            problems.append(Problem(
+                f"the SLA of GPU fleet '{g.name}' counts time: an hour counts only when the whole contract "
+                f"({g.contract_mw} MW x pue {g.pue} = {g.pue * g.contract_mw:.3f} MW at the meter) is delivered, "
+                f"more than import_mw + PPA volume = {supply:.3f} MW can ever supply", file=file,
+                key=f"gpu[{i}].availability_basis"))
     if firm_need > supply + 1e-9 and len(config.gpu) > 1:
         problems.append(
             Problem(
