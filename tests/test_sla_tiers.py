@@ -1,5 +1,5 @@
-"""GPU SLAs as written (time basis, credit tiers: MIPs): tiny cases whose optimum is derived by
-hand.
+"""GPU SLAs as written (time basis, credit tiers: MIPs) and contract-period capacity products:
+tiny cases whose optimum is derived by hand.
 
 Unless said otherwise: a GPU fleet of 10 MW, all of it contracted at 200 $/MW/h (pue 1, no
 O&M), so the contract pays 2,000 $ an hour whatever is delivered and each MWh delivered costs
@@ -254,3 +254,136 @@ def test_a_tier_below_the_floor_never_applies():
     g = GpuFleet(**gpu(availability=0.85, sla_credit_tiers=[{"below": 0.9, "credit": 0.1},
                                                            {"below": 0.8, "credit": 0.5}]))
     assert [t.below for t in g.tiers] == [0.9]
+
+
+# ------------------------------------------------------------------------------------------------
+# capacity products
+# ------------------------------------------------------------------------------------------------
+
+
+def ers(**kw) -> dict:
+    return {"name": "ers", "usd_per_mw": 80.0, "max_mw": 8, "designated_hours_column": "ers_hours", **kw}
+
+
+def test_capacity_product_paid_when_standing_ready_is_worth_it():
+    """ASIC 10 MW (R 100), prices 20, 20, 150, 20: without the product it runs in hours 0, 1, 3
+    (80 x 10 x 3 = 2,400) and stops at 150. Designated hours 1 and 2: each MW committed must run
+    in hour 2 too, losing 50. At 80 $/MW it pays 30 a MW: 8 MW (max_mw), objective
+    2,400 + 8 x 30 = 2,640. At 30 $/MW it does not: nothing committed, 2,400."""
+    cfg = {"site": {"import_mw": 10}, "asic": [asic("a", 10)], "capacity_product": [ers()]}
+    flags = [0, 1, 1, 0]
+    res = solve(tiny(cfg, [20, 20, 150, 20], ers_hours=flags))
+    assert res.objective_usd == pytest.approx(2640.0)
+    assert res.summary["revenue_usd"]["capacity_ers"] == pytest.approx(640.0)
+    assert res.dispatch["asic_a_mw"].tolist() == pytest.approx([10, 10, 8, 10])
+    assert res.dispatch["capacity_ers_mw"].tolist() == pytest.approx([8, 8, 8, 8])
+    assert res.summary["capacity_product"] == {"ers": {"horizon": {"committed_mw": pytest.approx(8.0),
+                                                                   "designated_hours": 2, "paid_share": 1.0}}}
+    assert res.summary["energy_mwh"]["capacity_ers_committed"] == pytest.approx(16.0)
+    assert res.dispatch["profit_usd"].sum() == pytest.approx(2640.0)
+
+    cfg["capacity_product"] = [ers(usd_per_mw=30.0)]
+    res = solve(tiny(cfg, [20, 20, 150, 20], ers_hours=flags))
+    assert res.objective_usd == pytest.approx(2400.0)
+    assert res.dispatch["capacity_ers_mw"].tolist() == pytest.approx([0, 0, 0, 0])
+
+
+def test_capacity_product_periods_and_proration():
+    """Two contract periods: hours 0-1 and hours 2-5, the horizon holding only hours 0-3 (so the
+    second period is half in it, paid half). Every hour of a period is designated. ASIC 10 MW
+    (R 100) at prices 20, 150, 20, 150: a MW committed runs at a loss of 50 in hour 1 (first
+    period) and in hour 3 (second). At 80 $/MW: the first period earns 80 - 50 = 30 a MW
+    (commit 8); the second 40 - 50 < 0 (commit 0). Objective: ASIC 80 x 10 x 2 (hours 0, 2) + 8 x 30
+    = 1,840."""
+    periods = [{"start": "2025-01-01T00:00:00Z", "end": "2025-01-01T02:00:00Z"},
+               {"start": "2025-01-01T02:00:00Z", "end": "2025-01-01T06:00:00Z"}]
+    cfg = {"site": {"import_mw": 10}, "asic": [asic("a", 10)],
+           "capacity_product": [ers(designated_hours_column=None, periods=periods)]}
+    sc = tiny(cfg, [20, 150, 20, 150])
+    assert any("2 of the 4 hours" in w for w in sc.warnings)
+    res = solve(sc)
+    assert res.objective_usd == pytest.approx(1840.0)
+    assert res.dispatch["capacity_ers_mw"].tolist() == pytest.approx([8, 8, 0, 0])
+    summ = res.summary["capacity_product"]["ers"]
+    assert summ["2025-01-01T00:00Z"]["committed_mw"] == pytest.approx(8.0)
+    assert summ["2025-01-01T02:00Z"]["paid_share"] == pytest.approx(0.5)
+
+
+def test_capacity_product_and_reserves_share_the_curtailable_load():
+    """ASIC 10 MW (R 100), price 20 every hour: it runs flat out. RRS pays 3 $/MW/h on up to
+    10 MW; ERS (designated hour 1 only) pays X per MW for the horizon. One MW of curtailable
+    load is sold once: in hour 1 ERS and RRS share the 10 MW.
+    X = 2: RRS everywhere (4 x 3 x 10 = 120), no ERS: 3,200 + 120 = 3,320.
+    X = 5: ERS 10 MW (50) and RRS only in the other three hours (90): 3,200 + 140 = 3,340."""
+    cfg = {"site": {"import_mw": 10}, "asic": [asic("a", 10)],
+           "reserve": [{"product": "rrs", "price_column": "rrs", "max_mw": 10, "eligible": ["asic"]}],
+           "capacity_product": [ers(usd_per_mw=2.0, max_mw=10, eligible=["asic"])]}
+    kw = {"rrs": [3.0] * 4, "ers_hours": [0, 1, 0, 0]}
+    res = solve(tiny(cfg, [20] * 4, **kw))
+    assert res.objective_usd == pytest.approx(3320.0)
+    assert res.dispatch["reserve_rrs_mw"].tolist() == pytest.approx([10] * 4)
+    cfg["capacity_product"] = [ers(usd_per_mw=5.0, max_mw=10, eligible=["asic"])]
+    res = solve(tiny(cfg, [20] * 4, **kw))
+    assert res.objective_usd == pytest.approx(3340.0)
+    assert res.dispatch["reserve_rrs_mw"].tolist() == pytest.approx([10, 0, 10, 10])
+    assert res.dispatch["capacity_ers_mw"].tolist() == pytest.approx([10] * 4)
+
+
+def test_capacity_product_backed_by_a_battery():
+    """A battery (5 MW, 10 MWh, lossless, 5 MWh stored, the end worth nothing) alone backs ERS
+    (80 $/MW, every hour of two, price 20). On call it can stop charging and discharge 5 MW from
+    what it held at the hour's start: C <= charge_0 + 5 and C <= charge_1 + (5 + charge_0).
+    Charging C - 5 in each hour, the store reaches 2C - 5 <= 10 MWh: C = 7.5, charged 2.5 MW
+    twice (100). Objective 80 x 7.5 - 100 = 500."""
+    cfg = {"site": {"import_mw": 10},
+           "battery": [{"name": "b", "power_mw": 5, "energy_mwh": 10, "round_trip_efficiency": 1.0,
+                        "end_value_usd_per_mwh": 0.0}],
+           "capacity_product": [ers(designated_hours_column=None, eligible=["battery"])]}
+    res = solve(tiny(cfg, [20, 20]))
+    assert res.objective_usd == pytest.approx(500.0)
+    assert res.dispatch["capacity_ers_mw"].tolist() == pytest.approx([7.5, 7.5])
+    assert res.dispatch["battery_b_charge_mw"].tolist() == pytest.approx([2.5, 2.5])
+
+
+def test_capacity_commitment_carried_into_the_window():
+    """A window over hours 2-3 of the first test's scenario, with 8 MW committed before it: the
+    ASIC must run 8 MW at 150 in hour 2 (-400) and 10 MW at 20 in hour 3 (800); the window
+    earns half the payment (2 of 4 hours): 8 x 80 / 2 = 320. Objective 720. A commitment the
+    eligible load cannot carry is infeasible, naming the product."""
+    cfg = {"site": {"import_mw": 10}, "asic": [asic("a", 10)], "capacity_product": [ers()]}
+    sc = tiny(cfg, [20, 20, 150, 20], ers_hours=[0, 1, 1, 0])
+    w = Window(sc, 2, 4, State(capacity_mw={("ers", "horizon"): 8.0}))
+    m = optimiser.build(w)
+    res = solve(m)
+    assert res.objective_usd == pytest.approx(720.0)
+    assert res.dispatch["asic_a_mw"].tolist() == pytest.approx([8, 10])
+    assert state_after(m, res).capacity_mw[("ers", "horizon")] == pytest.approx(8.0)
+    sc_small = tiny({**cfg, "capacity_product": [ers(max_mw=20)]}, [20, 20, 150, 20], ers_hours=[0, 1, 1, 0])
+    with pytest.raises(optimiser.InfeasibleError, match="capacity product 'ers'"):
+        solve(Window(sc_small, 2, 4, State(capacity_mw={("ers", "horizon"): 12.0})))
+
+
+def test_capacity_product_config_is_checked_naming_the_key():
+    base = {"site": {"import_mw": 10}, "asic": [asic("a", 10)]}
+    periods = [{"start": "2025-01-01T00:00:00Z", "end": "2025-01-01T03:00:00Z"},
+               {"start": "2025-01-01T02:00:00Z", "end": "2025-01-01T04:00:00Z"}]
+    cases = [
+        ({"capacity_product": [ers(periods=periods)]}, "capacity_product[0].periods", "overlap"),
+        ({"capacity_product": [ers(periods=[{"start": "2025-01-01T02:00:00Z", "end": "2025-01-01T01:00:00Z"}])]},
+         "capacity_product[0].periods[0].end", "before it starts"),
+        ({"capacity_product": [ers(usd_per_mw=-1.0)]}, "capacity_product[0].usd_per_mw", "out of range"),
+        ({"capacity_product": [ers(eligible=["gpu"])]}, "capacity_product[0].eligible", "none with capacity"),
+        ({"capacity_product": [ers(), ers()]}, "capacity_product", "used twice"),
+        ({"capacity_product": [ers(designated_hours_column="btc_usd")]},
+         "capacity_product[0].designated_hours_column", "one role"),
+        ({"capacity_product": [ers(max_mw=5, maxmw=3)]}, "capacity_product[0].maxmw", "unknown key"),
+    ]
+    for extra, key, words in cases:
+        with pytest.raises(InputError) as err:
+            tiny({**base, **extra}, [20, 20], ers_hours=[0, 1])
+        assert any(p.key == key and words in p.message for p in err.value.problems), (key, err.value.problems)
+    with pytest.raises(InputError) as err:
+        tiny({**base, "capacity_product": [ers()]}, [20, 20], ers_hours=[0, 0.5])
+    assert any(p.column == "ers_hours" and "neither 0 nor 1" in p.message for p in err.value.problems)
+    sc = tiny({**base, "capacity_product": [ers()]}, [20, 20], ers_hours=[0, 0])
+    assert any("flags no designated hour" in w for w in sc.warnings)
