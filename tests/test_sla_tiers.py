@@ -387,3 +387,21 @@ def test_capacity_product_config_is_checked_naming_the_key():
     assert any(p.column == "ers_hours" and "neither 0 nor 1" in p.message for p in err.value.problems)
     sc = tiny({**base, "capacity_product": [ers()]}, [20, 20], ers_hours=[0, 0])
     assert any("flags no designated hour" in w for w in sc.warnings)
+
+
+def test_the_documented_examples_parse():
+    """The ``[[gpu]]`` tiers and ``[[capacity_product]]`` snippets of docs/scenario.md are valid."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from optimiser.scenario import parse_config
+
+    doc = (Path(__file__).parent.parent / "docs" / "scenario.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", doc, re.S)
+    tiers = next(b for b in blocks if "sla_credit_tiers" in b)
+    (g,) = parse_config({"site": {"import_mw": 100}, **tomllib.loads(tiers)}).gpu
+    assert (g.availability_basis, g.availability, [t.below for t in g.tiers]) == ("time", 0.95, [0.999, 0.995, 0.99])
+    product = next(b for b in blocks if "[[capacity_product]]" in b)
+    (p,) = parse_config({"site": {"import_mw": 100}, **tomllib.loads(product)}).capacity_product
+    assert (p.name, p.usd_per_mw, p.periods[0].hours) == ("ers", 6000.0, 122 * 24)
