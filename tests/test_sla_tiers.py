@@ -113,7 +113,13 @@ def test_time_basis_model_is_a_mip_of_registered_binaries():
     assert m.gpu.up["g", 0].domain is pyo.NonNegativeIntegers and m.gpu.up["g", 0].ub == 1
     lp2 = compile_lp(m)
     assert lp2.integrality.tolist() == lp.integrality.tolist()
-    assert solve(m).objective_usd == pytest.approx(8000 - (10 * 10 + 400 * 10 + 20 * 10))
+    # the MIP defaults, recorded: presolve on, HiGHS's own LP choice, a relative gap of 1e-4
+    res = optimiser.solve(m)
+    assert res.objective_usd == pytest.approx(8000 - (10 * 10 + 400 * 10 + 20 * 10))  # the 500 hour off
+    opts = res.summary["solver"]["options"]
+    assert (opts["presolve"], opts["solver"], opts["mip_rel_gap"]) == ("on", "choose", 1e-4)
+    assert not any("not available for MIP" in w for w in res.summary["solver"]["highs_warnings"])
+    assert np.isnan(res.dispatch["marginal_value_usd_per_mwh"]).all()  # a MIP has no duals
 
 
 def test_time_basis_down_hours_carried_into_the_window():
