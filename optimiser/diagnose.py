@@ -41,6 +41,8 @@ UNBOUNDED_PROBE_BOUND = 1e7
 FAMILY_SHORT: dict[str, str] = {
     "balance": "the power balance", "sla": "the GPU SLA", "ramp": "the ramp limit",
     "reserve": "reserve backing", "peak": "the demand-charge peak", "user": "added constraints",
+    "sla_hours": "the GPU SLA (hours)", "sla_up": "whole GPU hours", "sla_tier": "the SLA credit tier",
+    "capacity_product": "capacity-product backing", "capacity_carried": "capacity commitments carried",
 }
 
 #: What each registered family is, for messages: (words, unit of its rows).
@@ -50,6 +52,11 @@ FAMILY_WORDS: dict[str, tuple[str, str]] = {
     "ramp": ("the ramp limit on site load", "MW"),
     "reserve": ("reserve backing (offer <= eligible load)", "MW"),
     "peak": ("the demand-charge peak", "MW"),
+    "sla_hours": ("the GPU availability SLA, counted in hours delivering the whole contract", "h"),
+    "sla_up": ("an hour counting as available only with the whole GPU contract delivered", "MW"),
+    "sla_tier": ("one SLA credit tier per billing period", ""),
+    "capacity_product": ("capacity-product backing (commitment <= eligible load)", "MW"),
+    "capacity_carried": ("a capacity commitment made before the window", "MW"),
     "user": ("a constraint added to the model", ""),
 }
 
@@ -206,9 +213,10 @@ def _describe_bounds(m: Any, lp: LP, cols: np.ndarray, sides: np.ndarray) -> lis
         vals = lp.col_hi[cs] if side == "upper" else lp.col_lo[cs]
         vals = vals[np.isfinite(vals)]
         val = ""
+        unit = "" if lp.integrality is not None and lp.integrality[cs].all() else " MW"  # a count or a binary
         if len(vals):
             lo, hi = float(vals.min()), float(vals.max())
-            val = f" ({lo:g} MW)" if lo == hi else f" ({lo:g} .. {hi:g} MW)"
+            val = f" ({lo:g}{unit})" if lo == hi else f" ({lo:g} .. {hi:g}{unit})"
         where = (f" in {_span(m, hours)}" if len(hours) > 1 else f" at {_span(m, hours)}") if hours else ""
         if not hours:
             labels = sorted({str(k) for k in keys if k is not None})

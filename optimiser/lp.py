@@ -316,11 +316,11 @@ def _column_bounds(regs: list[Registry]) -> tuple[np.ndarray, np.ndarray, np.nda
         datas = vi.touched()
         if datas is not None and not _lazy.bounds_touched(vi.component, vi.lazy):
             datas = None  # made (e.g. a row was read) but no bound, domain or fixed flag was set
-        hi = vi.ub if datas is None else _lazy.simple_bounds(datas, vi.lazy)
+        hi = vi.ub if datas is None else _lazy.simple_bounds(datas, vi.lazy, vi.integer)
         if hi is not None:
             los.append(np.zeros(vi.size))
             his.append(hi)
-            kinds.append(None)
+            kinds.append(np.ones(vi.size, np.int32) if vi.integer else None)
         else:
             lo, hi, kind = var_bounds(datas)
             los.append(lo)

@@ -233,8 +233,25 @@ class AsicFleet(_Fleet):
         return self
 
 
+class SlaTier(_Table):
+    """A service-credit tier of a GPU SLA: availability below ``below`` owes ``credit`` of the
+    billing period's fee (the lowest tier the availability falls into applies)."""
+
+    below: _number(0.0, 1.0, "(a share)", lo_open=True) = Field(
+        description="The tier applies when the period's availability is below this share. [-]"
+    )
+    credit: _SHARE = Field(description="Credit owed, a share of the billing period's fee. [-]")
+
+
 class GpuFleet(_Fleet):
-    """GPU hosting: a firm contract under an availability SLA, plus spot above it."""
+    """GPU hosting: a firm contract under an availability SLA, plus spot above it.
+
+    ``availability_basis`` says what availability counts: ``"energy"`` (firm energy delivered
+    over contract energy, the default) or ``"time"`` (hours in which the whole contract is
+    delivered, over the period's hours: a MIP). ``sla_credit_tiers`` prices availability
+    below the SLA with step credits on the period's fee; ``availability`` is then the hard
+    floor below every tier (default 0 with tiers: none).
+    """
 
     contract_mw: _MW = Field(description="Firm capacity sold to the tenant. [MW]")
     contract_usd_per_mw_per_h: _number(0.0, PLAUSIBLE_USD_PER_MWH, "$/MW/h") = Field(
@@ -256,6 +273,21 @@ class GpuFleet(_Fleet):
         "number or a column name (which may follow the energy price below zero); 0: the host pays the "
         "power. [$/MWh]",
     )
+    availability_basis: Literal["energy", "time"] = Field(
+        default="energy", description='What availability counts: "energy" (MWh delivered) or "time" (hours '
+        "delivering the whole contract)."
+    )
+    sla_credit_tiers: tuple[SlaTier, ...] = Field(
+        default=(), description="Service credits, a share of the period's fee, by availability tier."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _floor_with_tiers(cls, data: Any) -> Any:
+        # with credit tiers the SLA is priced, not a hard floor: availability defaults to 0
+        if isinstance(data, Mapping) and data.get("sla_credit_tiers") and "availability" not in data:
+            data = {**data, "availability": 0.0}
+        return data
 
     @model_validator(mode="after")
     def _contract(self) -> "GpuFleet":
@@ -264,6 +296,37 @@ class GpuFleet(_Fleet):
                 f"contract_mw ({self.contract_mw}) is larger than capacity_mw ({self.capacity_mw})"
             )
         return self
+
+    @model_validator(mode="after")
+    def _tiers(self) -> "GpuFleet":
+        tiers = self.sla_credit_tiers
+        if not tiers:
+            return self
+        if self.sla_credit_usd_per_mwh:
+            raise _KeyError("sla_credit_tiers", "give sla_credit_usd_per_mwh or sla_credit_tiers, not both: both "
+                            "are the credit owed on the same shortfall")
+        below = [t.below for t in tiers]
+        twice = sorted({b for b in below if below.count(b) > 1})
+        if twice:
+            raise _KeyError("sla_credit_tiers", f"two tiers start below {twice[0]:g}: each tier needs its own "
+                            "threshold")
+        ordered = sorted(tiers, key=lambda t: -t.below)
+        for upper, lower in zip(ordered, ordered[1:]):
+            if lower.credit < upper.credit:
+                raise _KeyError("sla_credit_tiers", f"the tier below {lower.below:g} owes {lower.credit:g}, less than "
+                                f"the tier below {upper.below:g} ({upper.credit:g}): a lower availability owes at "
+                                "least as much")
+        if self.availability >= ordered[0].below:
+            raise _KeyError("availability", f"{self.availability:g} is the hard floor with sla_credit_tiers and must be "
+                            f"below the highest tier's threshold ({ordered[0].below:g}), or no tier could ever apply "
+                            "(leave availability out for no floor)")
+        return self
+
+    @property
+    def tiers(self) -> tuple[SlaTier, ...]:
+        """The credit tiers that can apply, highest threshold first (a tier whose threshold is at
+        or below the floor ``availability`` never applies and is left out)."""
+        return tuple(t for t in sorted(self.sla_credit_tiers, key=lambda t: -t.below) if t.below > self.availability)
 
 
 class FlexLoad(_Table):
@@ -351,13 +414,90 @@ class Battery(_Table):
         return self.end_value_usd_per_mwh is None
 
 
-def _unique_batteries(v: tuple[Battery, ...]) -> tuple[Battery, ...]:
-    names = [b.name for b in v]
-    for name in dict.fromkeys(n for n in names if names.count(n) > 1):
-        where = " and ".join(f"battery[{i}]" for i, n in enumerate(names) if n == name)
-        raise ValueError(f"battery name '{name}' is used twice ({where}): names must be unique (they name the "
-                         "output columns)")
-    return v
+class ContractPeriod(_Table):
+    """A contract period of a capacity product: ``start`` (inclusive) to ``end`` (exclusive),
+    ISO 8601 with offsets, whole hours."""
+
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hour(cls, v: str) -> str:
+        ts = parse_timestamp(v)
+        if ts != ts.floor("h"):
+            raise ValueError(f"'{v}' is not on a whole hour")
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> "ContractPeriod":
+        if parse_timestamp(self.end) <= parse_timestamp(self.start):
+            raise _KeyError("end", f"the period ends ({self.end}) at or before it starts ({self.start})")
+        return self
+
+    @property
+    def bounds(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """Start (inclusive) and end (exclusive). [UTC]"""
+        return parse_timestamp(self.start), parse_timestamp(self.end)
+
+    @property
+    def hours(self) -> int:
+        """Hours from start to end. [h]"""
+        lo, hi = self.bounds
+        return int((hi - lo) / pd.Timedelta(hours=1))
+
+    @property
+    def label(self) -> str:
+        """The period's name in results: its start, UTC (``"2025-06-01T05:00Z"``)."""
+        return self.bounds[0].strftime("%Y-%m-%dT%H:%MZ")
+
+
+class CapacityProduct(_Table):
+    """A contract-period capacity product (e.g. ERCOT's Emergency Response Service): MW committed
+    for a contract period, paid ``usd_per_mw`` per MW, backed in every designated hour by
+    curtailable load of the ``eligible`` fleet kinds."""
+
+    name: str
+    usd_per_mw: _number(0.0, 10_000_000.0, "$/MW") = Field(
+        description="Paid per MW committed, for each contract period. [$/MW]"
+    )
+    max_mw: _MW = Field(description="Most that may be committed in a contract period. [MW]")
+    eligible: tuple[FleetKind | Literal["battery"], ...] = Field(
+        default=("asic", "flex"), min_length=1, description="Fleet kinds (or batteries) whose load may back it."
+    )
+    periods: tuple[ContractPeriod, ...] = Field(
+        default=(), description="Contract periods; default one, the whole horizon."
+    )
+    designated_hours_column: str | None = Field(
+        default=None, min_length=1, description="Column flagging the designated hours (1) of each period; "
+        "default every hour of a period."
+    )
+
+    _check = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> "CapacityProduct":
+        ordered = sorted(self.periods, key=lambda p: p.bounds[0])
+        for a, b in zip(ordered, ordered[1:]):
+            if b.bounds[0] < a.bounds[1]:
+                raise _KeyError("periods", f"the contract periods {a.start} .. {a.end} and {b.start} .. {b.end} "
+                                "overlap: an hour belongs to one contract period")
+        return self
+
+
+def _unique_names(table: str, what: str) -> Any:
+    """A validator: the tables of a list ``table`` have distinct ``name`` (they name output
+    columns); the error names both places."""
+
+    def check(v: tuple) -> tuple:
+        names = [x.name for x in v]
+        for name in dict.fromkeys(n for n in names if names.count(n) > 1):
+            where = " and ".join(f"{table}[{i}]" for i, n in enumerate(names) if n == name)
+            raise ValueError(f"{what} name '{name}' is used twice ({where}): names must be unique (they name the "
+                             "output columns)")
+        return v
+
+    return AfterValidator(check)
 
 
 class DemandCharge(_Table):
@@ -483,7 +623,8 @@ class ScenarioConfig(_Table):
     gpu: tuple[GpuFleet, ...] = ()
     flex: tuple[FlexLoad, ...] = ()
     reserve: tuple[Reserve, ...] = ()
-    battery: Annotated[tuple[Battery, ...], AfterValidator(_unique_batteries)] = ()
+    battery: Annotated[tuple[Battery, ...], _unique_names("battery", "battery")] = ()
+    capacity_product: Annotated[tuple[CapacityProduct, ...], _unique_names("capacity_product", "capacity product")] = ()
     demand_charge: DemandCharge | None = None
     coincident_peak: CoincidentPeak | None = None
     bitcoin: BitcoinConfig = BitcoinConfig()
@@ -544,6 +685,7 @@ class ScenarioConfig(_Table):
             if isinstance(f.revenue_usd_per_mwh, str):
                 cols.append(f.revenue_usd_per_mwh)
         cols += [r.price_column for r in self.reserve]
+        cols += [p.designated_hours_column for p in self.capacity_product if p.designated_hours_column]
         return list(dict.fromkeys(cols))
 
     def step_columns(self) -> list[str]:
@@ -578,6 +720,9 @@ class ScenarioConfig(_Table):
         for r in self.reserve:
             out[r.price_column] = ValueRange(0.0, PLAUSIBLE_USD_PER_MWH, "$/MW/h",
                                              "a capacity price is not negative, nor beyond any market's cap")
+        for p in self.capacity_product:
+            if p.designated_hours_column:
+                out[p.designated_hours_column] = ValueRange(0.0, 1.0, "", "1 flags a designated hour, 0 any other")
         out["price_usd_per_mwh"] = ValueRange(
             *PRICE_RANGE_USD_PER_MWH, "$/MWh",
             "beyond every market's floor and cap: a wrong unit or a corrupted number?")
@@ -772,7 +917,8 @@ def _named_columns(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
 
     out = []
     for kind, key in (("gpu", "spot_usd_per_mwh"), ("gpu", "power_passthrough_usd_per_mwh"),
-                      ("flex", "revenue_usd_per_mwh"), ("reserve", "price_column"), ("inputs", "column")):
+                      ("flex", "revenue_usd_per_mwh"), ("reserve", "price_column"),
+                      ("capacity_product", "designated_hours_column"), ("inputs", "column")):
         for i, t in tables(kind):
             if isinstance(t.get(key), str) and (kind != "inputs" or t.get("format") in ERCOT_FORMATS):
                 out.append((f"{kind}[{i}].{key}", t[key].strip()))
@@ -913,6 +1059,12 @@ def check_config(
                     key=f"gpu[{i}].availability",
                 )
             )
+        elif g.availability_basis == "time" and g.availability > 0 and g.pue * g.contract_mw > supply + 1e-9:
+            problems.append(Problem(
+                f"the SLA of GPU fleet '{g.name}' counts time: an hour counts only when the whole contract "
+                f"({g.contract_mw} MW x pue {g.pue} = {g.pue * g.contract_mw:.3f} MW at the meter) is delivered, "
+                f"more than import_mw + PPA volume = {supply:.3f} MW can ever supply", file=file,
+                key=f"gpu[{i}].availability_basis"))
     if firm_need > supply + 1e-9 and len(config.gpu) > 1:
         problems.append(
             Problem(
@@ -944,6 +1096,17 @@ def check_config(
                     key=f"reserve[{i}].eligible",
                 )
             )
+    for i, p in enumerate(config.capacity_product):
+        if not kinds & set(p.eligible) and p.max_mw > 0:
+            problems.append(Problem(f"capacity product '{p.name}' can be backed only by {list(p.eligible)} and the "
+                                    "scenario has none with capacity", file=file, key=f"capacity_product[{i}].eligible"))
+        col = p.designated_hours_column
+        if data is not None and col and col in data:
+            v = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)
+            bad = np.flatnonzero(np.isfinite(v) & (v != 0) & (v != 1))
+            if len(bad):
+                problems.append(Problem(f"{v[bad[0]]:g} at {data.index[bad[0]]} is neither 0 nor 1: the column flags "
+                                        f"the designated hours of capacity product '{p.name}'", column=col))
     return problems
 
 
@@ -1026,7 +1189,27 @@ def _halving_warnings(config: ScenarioConfig, data: pd.DataFrame) -> tuple[str, 
 
 def _config_warnings(config: ScenarioConfig, data: pd.DataFrame) -> tuple[str, ...]:
     """The warnings the configuration makes about the hours (made again by every copy)."""
-    return _horizon_warnings(config, data.index) + _halving_warnings(config, data)
+    return _horizon_warnings(config, data.index) + _halving_warnings(config, data) + _capacity_warnings(config, data)
+
+
+def _capacity_warnings(config: ScenarioConfig, data: pd.DataFrame) -> tuple[str, ...]:
+    """A contract period of a capacity product holding no designated hour of the horizon: a
+    commitment there is paid and never called on."""
+    out = []
+    idx = data.index
+    for p in config.capacity_product:
+        col = p.designated_hours_column
+        if not col or col not in data or not len(idx):
+            continue
+        flag = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float) == 1
+        spans = [(c.bounds, f"the contract period {c.start} .. {c.end}") for c in p.periods] or [
+            ((idx[0], idx[-1] + pd.Timedelta(hours=1)), "the horizon")]
+        for (lo, hi), what in spans:
+            inside = (idx >= lo) & (idx < hi)
+            if inside.any() and not flag[inside].any():
+                out.append(f"capacity product '{p.name}': column '{col}' flags no designated hour in {what} within "
+                           "the horizon: a commitment there is paid and never tested")
+    return tuple(out)
 
 
 def _check_frame(config: ScenarioConfig, data: pd.DataFrame, source: str) -> list[Problem]:
@@ -1071,6 +1254,19 @@ def _horizon_warnings(config: ScenarioConfig, index: pd.DatetimeIndex) -> tuple[
                     f"coincident-peak interval {s} is outside the horizon: it adds nothing, and still counts in "
                     f"n_y, the {years.count(y)} listed in {y} (each bills 1/{years.count(y)} of that year's rate)"
                 )
+    if len(index):
+        first, stop = index[0], index[-1] + pd.Timedelta(hours=1)
+        for p in config.capacity_product:
+            for c in p.periods:
+                lo, hi = c.bounds
+                inside = (min(hi, stop) - max(lo, first)) / pd.Timedelta(hours=1)
+                if inside <= 0:
+                    warnings.append(f"capacity product '{p.name}': the contract period {c.start} .. {c.end} is outside "
+                                    "the horizon: nothing is committed or paid for it")
+                elif inside < c.hours:
+                    warnings.append(f"capacity product '{p.name}': the horizon holds {inside:g} of the {c.hours} hours "
+                                    f"of the contract period {c.start} .. {c.end}: it is paid that share of "
+                                    "usd_per_mw per MW committed")
     return tuple(warnings)
 
 

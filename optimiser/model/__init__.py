@@ -7,6 +7,7 @@ from typing import Any
 
 from ..scenario import Scenario
 from .battery import Batteries
+from .capacity_product import CapacityProducts
 from .core import Lin, Registry, Term, add_cost, add_revenue, build, write_objective
 from .fleets import AsicFleets, FlexLoads, GpuFleets
 from .reserves import Reserves
@@ -15,8 +16,8 @@ from .tariffs import CoincidentPeak, DemandCharge
 from .window import State, Window
 
 __all__ = [
-    "AsicFleets", "Batteries", "CoincidentPeak", "DemandCharge", "FlexLoads", "GpuFleets", "Lin", "Registry",
-    "Reserves", "Site", "State", "Term", "Window", "add_cost", "add_revenue", "build", "default_components",
+    "AsicFleets", "Batteries", "CapacityProducts", "CoincidentPeak", "DemandCharge", "FlexLoads", "GpuFleets", "Lin",
+    "Registry", "Reserves", "Site", "State", "Term", "Window", "add_cost", "add_revenue", "build", "default_components",
     "state_after", "write_objective",
 ]
 
@@ -55,6 +56,8 @@ def default_components(scenario: Scenario) -> list[Any]:
     comps.append(Site())
     if cfg.reserve:
         comps.append(Reserves())
+    if cfg.capacity_product:
+        comps.append(CapacityProducts())
     if cfg.demand_charge is not None:
         comps.append(DemandCharge())
     if cfg.coincident_peak is not None:

@@ -231,18 +231,20 @@ _LB, _UB, _DOMAIN, _FIXED = attrgetter("_lb"), attrgetter("_ub"), attrgetter("_d
 # Building
 # ------------------------------------------------------------------------------------------------
 def make_var(block: Any, name: str, index: Any, keys: Sequence, ub: np.ndarray | None, doc: str,
-             lazy: bool) -> Any:
+             lazy: bool, integer: bool = False) -> Any:
     """Add a non-negative indexed ``Var`` ``block.<name>`` over ``keys`` with upper bounds ``ub``
-    (``None``: unbounded) and return it."""
+    (``None``: unbounded) and return it: real (domain ``NonNegativeReals``) or, with
+    ``integer``, integer (domain ``NonNegativeIntegers``; a binary is one with ``ub`` 1)."""
     n = len(keys)
+    domain = registered_domain(integer)
     if not lazy:
         ubs = [None] * n if ub is None else [None if not np.isfinite(u) else float(u) for u in ub.tolist()]
         where = dict(zip(keys, range(n))) if n else {}
-        var = pyo.Var(index, domain=pyo.NonNegativeReals, dense=True, doc=doc,
+        var = pyo.Var(index, domain=domain, dense=True, doc=doc,
                       bounds=lambda _m, *k: (None, ubs[where[k[0] if len(k) == 1 else k]]))
         block.add_component(name, var)
         return var
-    var = LazyVar(index, domain=pyo.NonNegativeReals, dense=False, doc=doc)
+    var = LazyVar(index, domain=domain, dense=False, doc=doc)
     block.add_component(name, var)
 
     def fill(data: dict) -> None:
@@ -386,13 +388,19 @@ def bounds_touched(var: Any, lazy: bool) -> bool:
     return not lazy or var.__dict__.get("_dispatch_bounds_touched", False)
 
 
-def simple_bounds(datas: list, lazy: bool) -> np.ndarray | None:
+def registered_domain(integer: bool) -> Any:
+    """The Pyomo domain of a registered variable: non-negative reals, or non-negative integers."""
+    return pyo.NonNegativeIntegers if integer else pyo.NonNegativeReals
+
+
+def simple_bounds(datas: list, lazy: bool, integer: bool = False) -> np.ndarray | None:
     """Upper bounds of variables that are still as registered in all but their upper bound
-    (non-negative reals, no lower bound, not fixed, numeric upper bound); ``None`` if any is not."""
+    (the registered domain, :func:`registered_domain`, no lower bound, not fixed, numeric upper
+    bound); ``None`` if any is not."""
     if not lazy:
         return None
     raw = list(map(_UB, datas))
-    nonneg = pyo.NonNegativeReals
+    nonneg = registered_domain(integer)
     if (all(map(is_, map(_LB, datas), repeat(None))) and all(map(is_, map(_DOMAIN, datas), repeat(nonneg)))
             and not any(map(_FIXED, datas)) and set(map(type, raw)) <= {float, int, type(None)}):
         hi = np.array(raw, dtype=float)  # None -> nan
@@ -441,6 +449,8 @@ def _self_test() -> bool:
         e, etok = make_expressions(m, "e", pyo.Any, ["a"], lambda k: 2.0 * x[0], "", True)
         ok = rows_touched(c, keys, tok) is None and not expression_touched(e["a"], etok, "a")
         ok &= x[0].ub == 1.0 and x[1].ub is None and x[0].lb == 0 and len(x) == 2
+        y = make_var(m, "y", m.I, range(2), np.array([1.0, 1.0]), "", True, integer=True)
+        ok &= y[1].is_integer() and y[1].bounds == (0, 1) and simple_bounds(list(y.values()), True, True) is not None
         ok &= str(c[1].body) == "x[1]" and c[1].upper == 5.0 and rows_touched(c, keys, tok) is None
         c[0].set_value(x[0] <= 3.0)
         touched = rows_touched(c, keys, tok)

@@ -32,7 +32,7 @@ class Batteries:
       ``initial_soc * energy_mwh``;
     - ``m.battery.min_soc[b, t]``: ``soc[t] >= min_soc * energy_mwh`` (when ``min_soc > 0``);
     - ``m.battery.end[b]`` (a cyclic end): ``soc[last] >= min(soc[-1], max_soc * energy_mwh)``;
-    - with a reserve product eligible for ``"battery"``, ``m.battery.reserve[b, t]``, the MW the
+    - with a reserve or capacity product eligible for ``"battery"``, ``m.battery.reserve[b, t]``, the MW the
       battery can deliver on call for a whole hour, capped by power
       (``m.battery.reserve_power[b, t]``: ``reserve <= charge + power_mw - discharge``) and by
       stored energy (``m.battery.reserve_energy[b, t]``:
@@ -105,7 +105,7 @@ class Batteries:
             reg.add_rows(m.battery, "end", end_keys, end_lins, np.array(end_lo), None, family="battery_end",
                          doc="soc[last] >= the energy stored at the start (at most max_soc x energy_mwh) [MWh]")
         reserve = None
-        if any("battery" in r.eligible for r in cfg.reserve):
+        if any("battery" in r.eligible for r in (*cfg.reserve, *cfg.capacity_product)):
             reserve = self._reserve(m, reg, keys, charge, discharge, soc)
 
         def report(sol: Any) -> dict[str, np.ndarray]:

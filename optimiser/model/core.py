@@ -70,13 +70,14 @@ class Lin:
 
 @dataclass
 class VarInfo:
-    """A registered variable: its Pyomo component, its keys in registration order and its upper
-    bounds as registered (``inf``: no bound). [MW]"""
+    """A registered variable: its Pyomo component, its keys in registration order, its upper
+    bounds as registered (``inf``: no bound) [MW] and whether it is integer."""
 
     component: Any
     keys: Sequence
     ub: np.ndarray
     lazy: bool = True
+    integer: bool = False
     _datas: list | None = field(default=None, repr=False)
     _position: dict | None = field(default=None, repr=False)
 
@@ -350,15 +351,21 @@ class Registry:
 
     # -- variables ------------------------------------------------------------------------
     def add_var(
-        self, block: Any, name: str, keys: Sequence, ub: np.ndarray | float | None, doc: str = ""
+        self, block: Any, name: str, keys: Sequence, ub: np.ndarray | float | None, doc: str = "",
+        *, integer: bool = False,
     ) -> Any:
         """Add a non-negative variable ``block.<name>`` indexed by ``keys`` with upper bounds
-        ``ub`` (``None``: unbounded). [MW]"""
+        ``ub`` (``None``: unbounded). [MW]
+
+        With ``integer`` its domain is ``NonNegativeIntegers`` (a binary: ``ub`` 1) and the model
+        becomes a MIP; its integrality is compiled from the registration, like its bounds, until
+        a user touches its elements (then from Pyomo, as for any variable).
+        """
         index, keys = _index_set(self.T, keys)
         n = len(keys)
         ub_arr = np.full(n, np.inf) if ub is None else np.broadcast_to(np.asarray(ub, dtype=float), (n,)).copy()
-        var = _lazy.make_var(block, name, index, keys, None if ub is None else ub_arr, doc, self.lazy)
-        vi = VarInfo(var, keys, ub_arr, self.lazy)
+        var = _lazy.make_var(block, name, index, keys, None if ub is None else ub_arr, doc, self.lazy, integer)
+        vi = VarInfo(var, keys, ub_arr, self.lazy, integer)
         self.vars.append(vi)
         self._var_ids[id(var)] = vi
         return var

@@ -8,6 +8,7 @@ import numpy as np
 import pyomo.core as pyo
 
 from ..bitcoin import asic_revenue_usd_per_mwh, hashprice_usd_per_ph_day
+from . import sla
 from .core import Lin, ProductKeys, Registry, add_capacity_rows
 
 
@@ -87,6 +88,10 @@ class GpuFleets:
     ``pue * (firm + spot)`` (revenue ``gpu_<g>_passthrough``); each MWh of firm
     shortfall owes ``sla_credit_usd_per_mwh``; ``m.gpu.sla[g, period]`` keeps delivered firm
     energy at least ``availability * contract_mw * hours(period)`` in each billing period.
+    With ``availability_basis = "time"`` the SLA counts hours delivering the whole contract
+    instead (``m.gpu.up[g, t]``, ``m.gpu.sla_hours[g, period]``); ``sla_credit_tiers`` price
+    availability below the SLA (``m.gpu.tier``): both make the model a MIP
+    (:mod:`optimiser.model.sla`).
     Spot load is interruptible (it may back reserves when ``"gpu"`` is eligible); firm is not.
     """
 
@@ -105,8 +110,6 @@ class GpuFleets:
                            np.repeat([g.capacity_mw - g.contract_mw for g in fleets], n),
                            doc="IT power above contract, sold at the spot price [MW]")
         hours = np.arange(n)
-        used = reg.window.state.sla_shortfall_mwh
-        sla_keys, sla_lins, sla_rhs = [], [], []
         for i, g in enumerate(fleets):
             pos = i * n + hours
             reg.add_load("gpu_firm", g.name, Lin(firm, pos, g.pue, hours))
@@ -126,20 +129,8 @@ class GpuFleets:
             if g.om_usd_per_mwh:
                 reg.add_term(f"gpu_{g.name}_om", "cost", [Lin(firm, pos, g.om_usd_per_mwh, hours),
                                                         Lin(spot, pos, g.om_usd_per_mwh, hours)])
-            if g.availability > 0 and g.contract_mw > 0:
-                # the period's downtime budget, (1 - availability) x contract x its hours in the
-                # whole horizon, less what earlier windows used; the window's firm energy must
-                # cover the rest of its own hours' contract
-                labels, period_of_hour, total = reg.window.periods(g.billing_period)
-                counts = np.bincount(period_of_hour, minlength=len(labels))
-                spent = np.array([used.get((g.name, lab), 0.0) for lab in labels])
-                row0 = len(sla_keys)
-                sla_keys += [(g.name, lab) for lab in labels]
-                sla_rhs += list(g.availability * g.contract_mw * total - g.contract_mw * (total - counts) + spent)
-                sla_lins.append(Lin(firm, pos, 1.0, row0 + period_of_hour))
-        if sla_keys:
-            reg.add_rows(m.gpu, "sla", sla_keys, sla_lins, np.array(sla_rhs), None, family="sla",
-                         doc="Firm energy >= contract x hours less the period's remaining downtime budget [MWh]")
+        # the SLA rows (energy or time basis) and the credit tiers: optimiser/model/sla.py
+        sla.add_sla(m, reg, firm)
 
         def report(sol: Any) -> dict[str, np.ndarray]:
             xf = sol.value(firm).reshape(len(fleets), n)
@@ -155,15 +146,9 @@ class GpuFleets:
 
     @staticmethod
     def handover(reg: Registry, res: Any) -> dict[str, Any]:
-        """The state the next window inherits: firm energy short of contract so far, by
-        ``(fleet, billing period)``. [MWh]"""
-        out = dict(reg.window.state.sla_shortfall_mwh)
-        for g in reg.window.config.gpu:
-            labels, per, _ = reg.window.periods(g.billing_period)
-            short = np.bincount(per, weights=res.dispatch[f"gpu_{g.name}_shortfall_mw"].to_numpy(), minlength=len(labels))
-            for lab, v in zip(labels, short):
-                out[(g.name, lab)] = out.get((g.name, lab), 0.0) + float(v)
-        return {"sla_shortfall_mwh": out}
+        """The state the next window inherits: firm energy short of contract [MWh] and, on the
+        time basis, hours short of the whole contract [h], so far, by ``(fleet, billing period)``."""
+        return sla.handover(reg, res)
 
     @staticmethod
     def energy(reg: Registry, frame: Any) -> dict[str, float]:
@@ -173,26 +158,14 @@ class GpuFleets:
 
     @staticmethod
     def summary(reg: Registry, frame: Any) -> dict[str, Any]:
-        """Availability achieved over the window and by billing period, by fleet. [-]"""
-        availability: dict[str, float] = {}
-        by_period: dict[str, dict[str, float]] = {}
-        n = len(frame)
-        for g in reg.window.config.gpu:
-            firm = frame[f"gpu_{g.name}_firm_mw"].to_numpy()
-            availability[g.name] = float(firm.sum() / (g.contract_mw * n)) if g.contract_mw > 0 else 1.0
-            labels, per, _ = reg.window.periods(g.billing_period)
-            delivered = np.bincount(per, weights=firm, minlength=len(labels))
-            hours = np.bincount(per, minlength=len(labels))
-            by_period[g.name] = {lab: float(d / (g.contract_mw * h)) if g.contract_mw > 0 else 1.0
-                                 for lab, d, h in zip(labels, delivered, hours)}
-        return {"gpu_availability": availability, "gpu_availability_by_period": by_period}
+        """Availability achieved over the window and by billing period, by fleet, on each fleet's
+        basis; with credit tiers, the credit share owed by period. [-]"""
+        return sla.summary(reg, frame)
 
     @staticmethod
     def describe(reg: Registry, family: str, key: Any, ref: str, hour_text: Any) -> str | None:
         """A row of this component in words, for infeasibility messages."""
-        if family == "sla" and isinstance(key, tuple) and len(key) == 2:
-            return f"the SLA of GPU fleet '{key[0]}' in billing period {key[1]} ({ref})"
-        return None
+        return sla.describe(reg, family, key, ref, hour_text)
 
 
 def billing_periods(local: Any, period: str) -> tuple[list[str], np.ndarray]:

@@ -23,19 +23,24 @@ class Reserves:
     name = "reserves"
 
     def build(self, m: Any, reg: Registry) -> None:
-        """Nothing before every fleet has registered its draw: see :meth:`link`."""
+        """The offers (other components' rows may read them, e.g. a capacity product's); the rows
+        wait until every fleet has registered its draw: see :meth:`link`."""
+        products = reg.scenario.config.reserve
+        n = reg.n
+        names = [r.product for r in products]
+        m.reserves = pyo.Block(doc="Ancillary services")
+        m.reserves.A = pyo.Set(initialize=names, ordered=True)
+        reg.add_var(m.reserves, "offer", ProductKeys(names, n),
+                    np.repeat([r.max_mw for r in products], n), doc="Reserve capacity offered [MW]")
 
     def link(self, m: Any, reg: Registry) -> None:
-        """Offers, their revenue and the backing rows (they read every fleet's draw)."""
+        """Their revenue and the backing rows (they read every fleet's draw)."""
         sc = reg.scenario
         products = sc.config.reserve
         n = reg.n
         hours = np.arange(n)
         names = [r.product for r in products]
-        m.reserves = pyo.Block(doc="Ancillary services")
-        m.reserves.A = pyo.Set(initialize=names, ordered=True)
-        offer = reg.add_var(m.reserves, "offer", ProductKeys(names, n),
-                            np.repeat([r.max_mw for r in products], n), doc="Reserve capacity offered [MW]")
+        offer = m.reserves.offer
         keys, lins = [], []
         for i, r in enumerate(products):
             pos = i * n + hours

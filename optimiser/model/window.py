@@ -46,33 +46,44 @@ class State:
         only for a higher peak. [MW]
     soc_mwh
         Stored energy of each battery at the start of the window. [MWh]
+    sla_down_hours
+        Hours a GPU fleet whose SLA counts time (``availability_basis = "time"``) already failed
+        to deliver its whole contract, by ``(fleet, billing period)``: they use up that
+        period's downtime budget in hours. [h]
+    capacity_mw
+        MW already committed to a capacity product for a contract period, by ``(product,
+        period)``: the window keeps that commitment. [MW]
     """
 
     load_mw: float | None = None
     sla_shortfall_mwh: Mapping[tuple[str, str], float] = field(default_factory=dict)
     peak_mw: Mapping[str, float] = field(default_factory=dict)
     soc_mwh: Mapping[str, float] = field(default_factory=dict)
+    sla_down_hours: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    capacity_mw: Mapping[tuple[str, str], float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("sla_shortfall_mwh", "peak_mw", "soc_mwh"):
+        for name in self._MAPPINGS:
             object.__setattr__(self, name, _frozen(getattr(self, name)))
-        for name, mapping in (("sla_shortfall_mwh", self.sla_shortfall_mwh), ("peak_mw", self.peak_mw),
-                              ("soc_mwh", self.soc_mwh)):
-            for k, v in mapping.items():
+        for name in self._MAPPINGS:
+            for k, v in getattr(self, name).items():
                 if not (isinstance(v, (int, float, np.floating)) and np.isfinite(v) and v >= 0):
                     raise ValueError(f"State.{name}[{k!r}] must be a finite number >= 0, not {v!r}")
         if self.load_mw is not None and not np.isfinite(self.load_mw):
             raise ValueError(f"State.load_mw must be finite, not {self.load_mw!r}")
 
+    #: The fields that are mappings (frozen, values finite and >= 0).
+    _MAPPINGS = ("sla_shortfall_mwh", "peak_mw", "soc_mwh", "sla_down_hours", "capacity_mw")
+
     def merged(self, **parts: Any) -> "State":
         """A copy with the given fields replaced."""
-        fields = {"load_mw": self.load_mw, "sla_shortfall_mwh": dict(self.sla_shortfall_mwh),
-                  "peak_mw": dict(self.peak_mw), "soc_mwh": dict(self.soc_mwh)}
+        fields: dict[str, Any] = {"load_mw": self.load_mw}
+        fields.update({name: dict(getattr(self, name)) for name in self._MAPPINGS})
         fields.update(parts)
         return State(**fields)
 
     def __reduce__(self) -> Any:  # MappingProxyType does not pickle
-        return (State, (self.load_mw, dict(self.sla_shortfall_mwh), dict(self.peak_mw), dict(self.soc_mwh)))
+        return (State, (self.load_mw, *(dict(getattr(self, name)) for name in self._MAPPINGS)))
 
 
 @dataclass(frozen=True, eq=False)
