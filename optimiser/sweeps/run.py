@@ -104,7 +104,8 @@ def sweep(
         Local worker processes; default one per core this process may use. Ignored with
         ``scheduler``.
     scheduler
-        A Dask scheduler address (``"tcp://10.0.0.5:8786"``) or a ``distributed.Client``.
+        A Dask scheduler address (``"tcp://10.0.0.5:8786"``), a ``distributed.Client``, or a cluster
+        object (``LocalCluster``, dask-jobqueue's ``SLURMCluster``).
     cold
         Solve every case from scratch (no warm starts).
     keep_cases
@@ -399,6 +400,8 @@ def _run_dask(scheduler: Any, base: Any, chains: list[Chain], folder: Path, opti
 
         raise InputError("a Dask scheduler needs the 'distributed' package: pip install 'dispatch-optimiser[sweep]'") from None
     own = not isinstance(scheduler, Client)
+    if own and not isinstance(scheduler, str) and hasattr(scheduler, "scheduler_address"):
+        scheduler = scheduler.scheduler_address  # a cluster object (LocalCluster, dask-jobqueue's SLURMCluster)
     client = Client(scheduler, timeout="30s") if own else scheduler
     try:
         n = len(client.scheduler_info().get("workers", {})) or 1

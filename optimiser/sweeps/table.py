@@ -21,10 +21,10 @@ one column per varied key, named as in the spec
     Energy by use, and the IT energy of all ASIC and of all GPU fleets. [MWh]
 ``gpu_availability.<fleet>``
     Availability achieved over the horizon. [-]
-``hours``, ``warm``, ``cold_check_rel_diff``, ``iterations``, ``solve_s``, ``case_s``
+``hours``, ``warm``, ``cold_check_rel_diff``, ``iterations``, ``solve_s``, ``case_s``, ``case_cpu_s``
     The horizon; whether the case was solved warm; the relative difference of the objective to a
     cold solve of the same case where one was made; HiGHS's iterations and seconds; the case's
-    wall time from its changes to its row. [h, -, -, -, s, s]
+    wall and CPU time from its changes to its row (a cold check included). [h, -, -, -, s, s, s]
 ``warnings``, ``key``
     The case's warnings joined by `` | ``; the hash of its inputs.
 """
@@ -74,7 +74,7 @@ def row_from_summary(summary: dict[str, Any]) -> dict[str, Any]:
 _HEAD = ("case",)
 _STATUS = ("status", "error", "objective_usd", "revenue_usd", "cost_usd",
            "asic_profit_usd", "gpu_profit_usd", "flex_profit_usd", "battery_profit_usd", "giveback_usd")
-_TAIL = ("hours", "warm", "cold_check_rel_diff", "iterations", "solve_s", "case_s", "warnings", "key")
+_TAIL = ("hours", "warm", "cold_check_rel_diff", "iterations", "solve_s", "case_s", "case_cpu_s", "warnings", "key")
 
 
 def assemble(spec: Any, rows: dict[str, dict[str, Any]]) -> pd.DataFrame:
