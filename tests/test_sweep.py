@@ -281,7 +281,7 @@ chain = 3
     proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     rows = out / "rows"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         if rows.is_dir() and len([p for p in rows.glob("*.json")]) >= 4:
             break
         time.sleep(0.02)
@@ -301,6 +301,31 @@ chain = 3
     assert again.solved == 0 and again.reused == 24
     pd.testing.assert_frame_equal(again.table.drop(columns=list(TIMING_COLUMNS)),
                                   t.drop(columns=list(TIMING_COLUMNS)))
+
+
+def test_sigterm_stops_the_workers_and_keeps_what_is_done(tmp_path):
+    """SIGTERM to the command alone: exit 130, the workers stop at once, the table lists every
+    case (those not reached as 'not run')."""
+    body = '[grid]\n"series.btc_usd" = [0.7, 0.8, 0.9, 1.0, 1.1, 1.2]\n"series.price_usd_per_mwh" = [0.8, 0.9, 1.0, 1.1]\n'
+    path = write_spec(tmp_path, "chain = 3\n" + body, horizon='start = "2025-03-10"\nend = "2025-03-31"\n')
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "optimiser", "sweep", str(path), "--out", str(out), "--workers", "2",
+                             "--no-plots"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and not (
+            (out / "rows").is_dir() and len(list((out / "rows").glob("*.json"))) >= 2):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "run the same command again to finish" in err
+    time.sleep(1.0)
+    rows = sorted(p.name for p in (out / "rows").glob("*.json"))
+    time.sleep(1.0)
+    assert sorted(p.name for p in (out / "rows").glob("*.json")) == rows  # no worker writes on
+    t = pd.read_parquet(out / "cases.parquet")
+    assert len(t) == 24 and set(t["status"]) <= {"ok", "not run"}
+    assert (t["status"] == "ok").sum() == len(rows) < 24
 
 
 def test_warm_matches_cold_and_a_failed_cold_check_falls_back(tmp_path, monkeypatch):

@@ -324,7 +324,8 @@ def _init_local(base: Any) -> None:
     _BASE = base
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the sweep stops its workers itself
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the sweep stops its workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker must not inherit the command's handler
 
 
 def _local_chain(chain: Chain, out: str, options: RunOptions) -> list[dict[str, Any]]:
