@@ -1,7 +1,7 @@
 """``make bench``: how long ``dispatch run`` takes, step by step, against the yardstick.
 
-Modes (combinable; none given = ``--main --edits --scale --warm``, what ``make bench`` runs, about five
-minutes):
+Modes (combinable; none given = ``--main --edits --scale --warm --sweep``, what ``make bench`` runs, about
+eight minutes):
 
 ``--main``
     The default year (``scenarios/example``) and a five-year horizon (the year's inputs tiled)
@@ -26,6 +26,11 @@ minutes):
     HiPDLP) on the year and the five years: solve time, iterations, status, objective and
     duals against dual simplex. Each solve runs in a fresh process (HiGHS fixes its threads at
     the first solve of a process).
+``--sweep``
+    100 one-year variants of the default scenario through ``dispatch sweep`` (a 10 x 10 grid of
+    Bitcoin- and energy-price multipliers): local engine warm and cold, Dask with two local
+    workers; wall and CPU time, scenario-years a minute, warm speed-up per case
+    (``benchmarks/sweep_bench.py``; targets 12 s and 3x).
 ``--whatif``
     The year as a whole process as it is and with small changes to files outside the speed task
     (:data:`WHATIF`), applied to a copy of the package in a temporary folder.
@@ -924,6 +929,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--whatif", action="store_true", help="the year with proposed changes to other files")
     p.add_argument("--edits", action="store_true", help="the year edited as the README and notebooks do")
     p.add_argument("--warm", action="store_true", help="warm re-solves of variants against cold ones; 48-hour windows")
+    p.add_argument("--sweep", action="store_true", help="100 one-year variants through dispatch sweep")
     p.add_argument("--only", action="append", help="with --solvers: only this configuration (repeatable)")
     p.add_argument("--repeat", type=int, default=5, help="runs per measurement (median; default 5)")
     p.add_argument("--time-limit", type=float, default=600.0, help="per solve with --solvers [s]")
@@ -966,8 +972,8 @@ def main(argv: list[str] | None = None) -> int:
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     print(f"HiGHS options: {options}")
     report: dict[str, Any] = {"machine": info, "options": options}
-    if not (args.main or args.scale or args.solvers or args.whatif or args.edits or args.warm):
-        args.main = args.scale = args.edits = args.warm = True
+    if not (args.main or args.scale or args.solvers or args.whatif or args.edits or args.warm or args.sweep):
+        args.main = args.scale = args.edits = args.warm = args.sweep = True
     verdicts = Verdicts()
     with tempfile.TemporaryDirectory(prefix="dispatch-bench-") as tmp:
         work = Path(tmp)
@@ -983,6 +989,10 @@ def main(argv: list[str] | None = None) -> int:
             report["whatif"] = whatif_table(work, args.repeat, options, verdicts)
         if args.warm:
             report["warm"] = warm_table(work, max(1, min(args.repeat, 3)), verdicts)
+        if args.sweep:
+            from sweep_bench import sweep_table
+
+            report["sweep"] = sweep_table(work / "sweep", verdicts)
     report["targets"] = verdicts.lines
     report["objective_mismatches"] = verdicts.mismatches
     if args.json:

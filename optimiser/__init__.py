@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "DispatchError", "InfeasibleError", "InputError", "Problem", "Results", "Scenario", "ScenarioConfig",
     "SolverError", "WarmSolver", "add_cost", "add_revenue", "build", "build_into", "from_config", "load_scenario",
-    "run", "solve", "solve_blocks",
+    "run", "solve", "solve_blocks", "sweep",
 ]
 __version__ = "0.1.0"
 
@@ -90,3 +90,18 @@ def run(
     if out is not None:
         res.write(out)
     return res
+
+
+def sweep(spec: Any, out: str | Path, **options: Any) -> Any:
+    """Solve every case of a sweep spec (a base scenario, a grid and a list of cases), warm-started
+    and resumable, on local worker processes or a Dask cluster; write the table ``cases.parquet``
+    / ``cases.csv`` and plots into ``out``. See :func:`optimiser.sweeps.sweep` (options
+    ``workers``, ``scheduler``, ``cold``, ``keep_cases``, ``plots``, ``progress``) and docs/sweeps.md.
+
+    Returns
+    -------
+    optimiser.sweeps.SweepResult
+    """
+    from .sweeps import sweep as _sweep
+
+    return _sweep(spec, out, **options)

@@ -61,6 +61,21 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--extra", action="append", default=[], metavar="MODULE:FUNCTION",
                    help="call FUNCTION(m) on the built model before solving, to add constraints or terms; "
                         "MODULE is a dotted importable module or a path/to/file.py (repeatable)")
+    sw = sub.add_parser("sweep", help="solve many variants of a scenario (a grid and a list of cases), warm-started; "
+                                      "run it again to finish an interrupted sweep")
+    sw.add_argument("spec", type=Path, help="the sweep spec (TOML: base, [grid], [[case]]; docs/sweeps.md)")
+    sw.add_argument("--out", type=Path, required=True,
+                    help="sweep folder: new, empty, or a sweep folder (the sweep resumes there); any other is refused")
+    sw.add_argument("--workers", type=_positive_int, metavar="N",
+                    help="local worker processes (default: one per core this process may use)")
+    sw.add_argument("--scheduler", metavar="ADDRESS",
+                    help="a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786, instead of local workers")
+    sw.add_argument("--cold", action="store_true", help="solve every case from scratch (no warm starts)")
+    sw.add_argument("--keep-cases", action="store_true",
+                    help="also write each case's results folder, cases/<case>/ (dispatch.csv, summary.json)")
+    sw.add_argument("--no-plots", action="store_true", help="do not write plots/*.png")
+    sw.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; errors only")
+    sw.add_argument("--max-input-mb", help=MAX_INPUT_HELP)
     v = sub.add_parser("validate", help="check a scenario and its inputs without solving")
     v.add_argument("scenario", type=Path)
     v.add_argument("--start", help="check this horizon start instead of the scenario's (as for run)")
@@ -78,6 +93,16 @@ def _parser() -> argparse.ArgumentParser:
     mo.add_argument("--dir", type=Path, help="catalogue folder (default models/ or DISPATCH_MODELS)")
     mo.add_argument("--json", action="store_true", help="print JSON")
     return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n} is not at least 1")
+    return n
 
 
 def _money(x: float) -> str:
@@ -258,6 +283,8 @@ def _command(args: argparse.Namespace, argv: list[str], state: _Run) -> int:
             print(f"{escape(args.out)}: {len(frame)} rows, {frame.index[0]:%Y-%m-%dT%H:%MZ} .. "
                   f"{frame.index[-1]:%Y-%m-%dT%H:%MZ} (UTC), columns timestamp, {escape(', '.join(frame.columns))}")
         return 0
+    if args.command == "sweep":
+        return _sweep(args)
     if args.command == "validate":
         sc = load_scenario(args.scenario, start=args.start, end=args.end)
         print(f"{escape(args.scenario)}: OK: {sc.hours} hours from {sc.timestamps[0]} to {sc.timestamps[-1]}, "
@@ -304,6 +331,47 @@ def _command(args: argparse.Namespace, argv: list[str], state: _Run) -> int:
     import gc
 
     gc.freeze()
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    """``dispatch sweep``: the progress bar on stderr, the best and worst cases on stdout."""
+    from .progress import ProgressBar
+    from .safety import escape
+    from .sweeps import sweep
+    from .sweeps.folder import SweepFolderError, check_sweep_folder
+    from .sweeps.table import best_and_worst
+
+    bar = None if args.quiet else ProgressBar(sys.stderr)
+    out = args.out
+    try:
+        out = check_sweep_folder(args.out)
+        res = sweep(args.spec, out, workers=args.workers, scheduler=args.scheduler, cold=args.cold,
+                    keep_cases=args.keep_cases, plots=not args.no_plots, progress=bar)
+    except (KeyboardInterrupt, _Terminated):
+        print(f"dispatch: interrupted; the cases finished so far are kept in {escape(out)} "
+              "(cases.parquet lists them); run the same command again to finish", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SweepFolderError as err:
+        return _fail(EXIT_INPUT, "cannot use the sweep folder", err)
+    except OSError as err:  # a scheduler that cannot be reached
+        if args.scheduler is None:
+            raise
+        return _fail(EXIT_INPUT, "cannot reach the Dask scheduler", f"{args.scheduler}: {err}")
+    if not args.quiet:
+        t = res.table
+        print(f"{escape(res.spec.name)}: {len(t)} cases, {int((t['status'] == 'ok').sum())} solved, "
+              f"{res.failed} failed, {res.reused} already done; {res.engine} with {res.workers} worker(s), "
+              f"{res.wall_s:.1f} s")
+        print()
+        print(best_and_worst(t, res.spec.keys))
+        print()
+        print(f"table: {escape(out)}/cases.parquet, {escape(out)}/cases.csv"
+              + (f"; plots: {escape(out)}/plots/" if res.plots else ""))
+    if res.not_run:
+        print(f"dispatch: {res.not_run} case(s) not run (a worker was lost); run the same command again to "
+              "finish them", file=sys.stderr)
+        return EXIT_SOLVER
     return 0
 
 
