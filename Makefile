@@ -11,7 +11,7 @@ TOOLS  := .tools
 UV     := $(TOOLS)/bin/uv
 UV_VERSION := 0.13.9
 
-.PHONY: run test bench venv lock clean notebooks-strip
+.PHONY: run test test-compat bench venv lock clean notebooks-strip
 
 # A new lock means a new venv: installing over the old one would keep packages the lock dropped.
 # `pip check` fails if pyproject.toml asks for something the lock does not hold (run `make lock`).
@@ -32,6 +32,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# Not part of `make test`: throwaway venvs under .compat/, one per Python 3.10-3.13 found and
+# one swapped through the Pyomo x highspy versions the bounds admit; the test suite in each and a
+# table at the end. About 15 minutes (docs/install.md).
+test-compat: $(STAMP)
+	$(PY) tools/compat.py
+
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
@@ -50,4 +56,4 @@ lock: $(UV)
 	$(UV) export --quiet --frozen --extra dev --no-emit-project --output-file $(LOCK)
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out .pytest_cache .compat
