@@ -737,8 +737,31 @@ class ScenarioConfig(_Table):
         return out
 
 
+class HourlyInputs:
+    """What a scenario and a window of it share: reading hourly inputs from ``data`` (indexed by
+    hour start, UTC) with the site's ``config``."""
+
+    data: pd.DataFrame
+    config: Any
+
+    @property
+    def timestamps(self) -> pd.DatetimeIndex:
+        """Hour starts. [UTC]"""
+        return self.data.index  # type: ignore[return-value]
+
+    def local_timestamps(self) -> pd.DatetimeIndex:
+        """Hour starts in the site timezone."""
+        return self.timestamps.tz_convert(self.config.timezone)
+
+    def series(self, value: float | str) -> np.ndarray:
+        """An hourly array for a setting given as a number or a column name."""
+        if isinstance(value, str):
+            return self.data[value].to_numpy(dtype=float)
+        return np.full(len(self.data), float(value))
+
+
 @dataclass(frozen=True)
-class Scenario:
+class Scenario(HourlyInputs):
     """A checked scenario: resolved configuration plus one hourly frame of inputs.
 
     Attributes
@@ -763,24 +786,9 @@ class Scenario:
     warnings: tuple[str, ...] = field(default=())
 
     @property
-    def timestamps(self) -> pd.DatetimeIndex:
-        """Hour starts of the horizon. [UTC]"""
-        return self.data.index  # type: ignore[return-value]
-
-    @property
     def hours(self) -> int:
         """Number of hours in the horizon."""
         return len(self.data)
-
-    def local_timestamps(self) -> pd.DatetimeIndex:
-        """Hour starts in the site timezone."""
-        return self.timestamps.tz_convert(self.config.timezone)
-
-    def series(self, value: float | str) -> np.ndarray:
-        """An hourly array for a setting given as a number or a column name."""
-        if isinstance(value, str):
-            return self.data[value].to_numpy(dtype=float)
-        return np.full(self.hours, float(value))
 
     def with_series(self, **columns: Any) -> "Scenario":
         """A copy with hourly columns replaced or added (validated again), e.g. for a sweep.

@@ -21,7 +21,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..scenario import Scenario
+from ..scenario import HourlyInputs, Scenario
 
 
 def _frozen(d: Mapping | None) -> Mapping:
@@ -87,7 +87,7 @@ class State:
 
 
 @dataclass(frozen=True, eq=False)
-class Window:
+class Window(HourlyInputs):
     """Hours ``start .. stop-1`` of a scenario (0 = its first hour) and the state before them.
 
     Parameters
@@ -135,11 +135,6 @@ class Window:
         return self.scenario.data.iloc[self.start : self.stop]
 
     @property
-    def timestamps(self) -> pd.DatetimeIndex:
-        """Hour starts of the window. [UTC]"""
-        return self.data.index  # type: ignore[return-value]
-
-    @property
     def hours(self) -> int:
         """Number of hours in the window."""
         return self.stop - self.start
@@ -148,16 +143,6 @@ class Window:
     def whole(self) -> bool:
         """True when the window is the whole scenario and starts from nothing."""
         return self.start == 0 and self.stop == self.scenario.hours and self.state == State()
-
-    def local_timestamps(self) -> pd.DatetimeIndex:
-        """Hour starts in the site timezone."""
-        return self.timestamps.tz_convert(self.config.timezone)
-
-    def series(self, value: float | str) -> np.ndarray:
-        """An hourly array (the window's hours) for a setting given as a number or a column name."""
-        if isinstance(value, str):
-            return self.data[value].to_numpy(dtype=float)
-        return np.full(self.hours, float(value))
 
     # -- billing periods over the whole horizon -----------------------------------------------
     def periods(self, kind: str) -> tuple[list[str], np.ndarray, np.ndarray]:
