@@ -344,11 +344,38 @@ def run_lp(
         if lp.bound_rows:
             col_duals = np.asarray(sol.col_dual, dtype=float)
             col_duals = -col_duals if lp.maximize else col_duals
+    elif lp.integrality is not None and np.any(lp.integrality) and model_status in _OK:
+        duals, col_duals = fixed_lp_duals(lp, x, opts)
     else:
         duals = np.full(n_row, np.nan)
     out = Solution(lp, x, duals, float(obj) if obj is not None else float("nan"), solver_info)
     out.bound_row_duals = bound_row_duals(lp, x, col_duals)
     return out
+
+
+def fixed_lp_duals(lp: LP, x: np.ndarray, opts: dict[str, Any]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Duals of a MIP's answer: the LP with every integer column fixed at its value, solved again
+    (as unit-commitment models price their dispatch). The marginal value of site power then
+    holds for the commitment the MIP chose. [$ per unit of the row]; NaN if that LP does not solve
+    to the MIP's objective."""
+    from dataclasses import replace
+
+    integer = lp.integrality.astype(bool)
+    fixed = np.round(x[integer])
+    col_lo, col_hi = lp.col_lo.copy(), lp.col_hi.copy()
+    col_lo[integer] = col_hi[integer] = fixed
+    relaxed = replace(lp, col_lo=col_lo, col_hi=col_hi, integrality=None)
+    h, lines = configured_highs({k: v for k, v in opts.items() if not k.startswith("mip_")} | DEFAULT_OPTIONS)
+    pass_lp(h, relaxed)
+    run_highs(h)
+    nan = np.full(lp.shape[0], np.nan)
+    if h.modelStatusToString(h.getModelStatus()) not in _OK:
+        return nan, None
+    sol = h.getSolution()
+    if not sol.dual_valid:
+        return nan, None
+    sign = -1.0 if lp.maximize else 1.0
+    return sign * np.asarray(sol.row_dual, dtype=float), sign * np.asarray(sol.col_dual, dtype=float)
 
 
 def bound_row_duals(lp: LP, x: np.ndarray, col_duals: np.ndarray | None) -> list[float]:

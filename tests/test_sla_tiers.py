@@ -119,7 +119,9 @@ def test_time_basis_model_is_a_mip_of_registered_binaries():
     opts = res.summary["solver"]["options"]
     assert (opts["presolve"], opts["solver"], opts["mip_rel_gap"]) == ("on", "choose", 1e-4)
     assert not any("not available for MIP" in w for w in res.summary["solver"]["highs_warnings"])
-    assert np.isnan(res.dispatch["marginal_value_usd_per_mwh"]).all()  # a MIP has no duals
+    # a MIP's duals are those of the LP with its integers fixed at the answer: the price where the
+    # site imports; 0 where the GPU is off and the MW could go nowhere (no export)
+    assert res.dispatch["marginal_value_usd_per_mwh"].tolist() == pytest.approx([10, 0, 400, 20])
 
 
 def test_time_basis_down_hours_carried_into_the_window():
