@@ -28,14 +28,28 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["fleet_columns", "plot_inputs", "plot_streams", "plot_week", "use_split_mw"]
 
-#: Colours by use, shared by every figure so a notebook reads consistently.
+#: Colours by use, shared by every figure (these and :mod:`optimiser.report`'s) so a notebook and
+#: a report read consistently: ``asic``, ``gpu`` (firm), ``gpu_spot``, ``flex`` fleets;
+#: ``handed_back`` (power sold to the grid, and what the fleets could have drawn but did not);
+#: ``curtailed`` (an hour whose load was cut, in the price-duration curve); ``shortfall`` (GPU
+#: contract not delivered); ``battery``; ``reserve`` (capacity offered); ``import`` (energy
+#: bought); ``ppa``; ``grid_charges`` (demand and coincident-peak charges); ``running`` (an hour
+#: with every fleet at full power); ``other`` (a stream of no use above).
 USE_COLOURS: dict[str, str] = {
     "asic": "#f2a900",
     "gpu": "#76b900",
     "gpu_spot": "#b5e06a",
     "flex": "#8c6bb1",
     "handed_back": "#4a90d9",
+    "curtailed": "#a6cbe8",
     "shortfall": "#d62728",
+    "battery": "#17becf",
+    "reserve": "#e377c2",
+    "import": "#8c8c8c",
+    "ppa": "#4d4d4d",
+    "grid_charges": "#a0522d",
+    "running": "#f7d070",
+    "other": "#bcbd22",
 }
 
 
