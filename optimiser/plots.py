@@ -234,7 +234,9 @@ def _shade(colour: str, i: int) -> Any:
 
 
 def plot_streams(results: "Results", ax: Any = None) -> Any:
-    """Revenue (right) and cost (left) streams of the objective, in millions of dollars.
+    """Revenue (right) and cost (left) streams of the objective, in millions of dollars, each in
+    the colour of its use (``asic_s21_mining`` and ``asic_s21_om`` both ASIC; see
+    :func:`optimiser.report.data.stream_group`).
 
     Parameters
     ----------
@@ -247,14 +249,15 @@ def plot_streams(results: "Results", ax: Any = None) -> Any:
     -------
     matplotlib.axes.Axes
     """
+    from .report.data import stream_groups
+
     plt = _plt()
-    s = results.streams()
-    s = s.assign(musd=np.where(s["kind"] == "revenue", 1.0, -1.0) * s["usd"] / 1e6)
+    s = stream_groups(results)  # each stream with the colour of its use (USE_COLOURS)
+    s = s.assign(musd=s["signed_usd"] / 1e6)
     s = s[s["usd"].abs() > 0].sort_values("musd")
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 0.32 * len(s) + 1.2))
-    colours = np.where(s["musd"] >= 0, "#2ca02c", "#d62728")
-    ax.barh(s["stream"], s["musd"], color=colours)
+    ax.barh(s["stream"], s["musd"], color=list(s["colour"]))
     ax.axvline(0, color="k", lw=0.8)
     ax.set_xlabel("[M$] (revenue > 0, cost < 0)")
     ax.set_title(f"objective {results.objective_usd / 1e6:,.2f} M$")

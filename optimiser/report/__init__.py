@@ -123,8 +123,8 @@ def write_report(
         raise InputError("no results folder to report on")
     if labels is not None and len(labels) != len(paths):
         raise InputError(f"{len(labels)} labels for {len(paths)} results folders")
-    target = check_results_folder(paths[0] if out is None else out)
     runs = [read_results(p) for p in paths]
+    target = check_results_folder(paths[0] if out is None else out)
     if len(runs) == 1:
         page, figs, _ = single_report(runs[0], generated=generated)
         name = "report.html"

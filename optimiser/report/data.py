@@ -238,8 +238,9 @@ def weeks(results: Any, days: int = 7) -> dict[str, dict[str, Any]]:
 
     * ``highest_price``: ``days`` days from local midnight ``days // 2`` days before the hour of
       the highest price (moved to fit in the horizon);
-    * ``typical``: the horizon cut into whole ``days``-day weeks from its start, the week whose
-      mean price is nearest the median of the weeks' mean prices (the earlier one on a tie).
+    * ``typical``: the horizon cut into whole ``days``-day weeks from its start; of those that do
+      not overlap the highest-price week (all of them if none is left), the week whose mean price
+      is nearest the median of their mean prices (the earlier one on a tie).
 
     A horizon shorter than ``days`` is shown whole, as both.
 
@@ -273,6 +274,8 @@ def weeks(results: Any, days: int = 7) -> dict[str, dict[str, Any]]:
     while (t.tz_convert(tz) + pd.DateOffset(days=days)).tz_convert("UTC") <= end:
         starts.append(t)
         t = (t.tz_convert(tz) + pd.DateOffset(days=days)).tz_convert("UTC")
+    apart = [t for t in starts if window(t)["end"] <= highest["start"] or t >= highest["end"]]
+    starts = apart or starts
     means = np.array([window(t)["mean_price_usd_per_mwh"] for t in starts])
     pick = int(np.argmin(np.abs(means - np.median(means))))
     return {"highest_price": highest, "typical": window(starts[pick])}
@@ -440,7 +443,7 @@ def realised_usd_per_mwh(results: Any) -> pd.DataFrame:
         add(f"battery {b}", float(d[f"battery_{b}_discharge_mw"].sum()), "MWh", f"battery {b}")
     add("energy sold", energy.get("export", float(_col(d, "export_mw").sum())), "MWh", "energy sold")
     add("energy bought", energy.get("import", float(_col(d, "import_mw").sum())), "MWh", "energy bought")
-    if "ppa" in set(groups["group"]):
+    if "PPA" in set(groups["group"]):
         add("PPA", energy.get("ppa", 0.0), "MWh", "PPA")
     for a in _names(d, "reserve_", "_mw"):
         add(f"reserve {a}", float(d[f"reserve_{a}_mw"].sum()), "MW h", f"reserve {a}")

@@ -129,7 +129,7 @@ def _week(rr: Any, week: Any, days: int) -> tuple[pd.Timestamp, pd.Timestamp, st
     return t0, t0 + pd.Timedelta(days=days), f"{days} days from {t0.tz_convert(D._tz(rr)):%Y-%m-%d}"
 
 
-def _draw_dispatch(ax: Any, rr: Any, t0: pd.Timestamp, t1: pd.Timestamp, ylim: Any = None) -> tuple[Any, list]:
+def _draw_dispatch(ax: Any, rr: Any, t0: pd.Timestamp, t1: pd.Timestamp, short: bool = False) -> tuple[Any, list]:
     """Stacked power at the meter, reserves and the price on a twin axis; returns (twin, handles)."""
     from matplotlib.patches import Patch
 
@@ -137,8 +137,12 @@ def _draw_dispatch(ax: Any, rr: Any, t0: pd.Timestamp, t1: pd.Timestamp, ylim: A
     keep = (d.index >= t0) & (d.index < t1)
     tz = D._tz(rr)
     idx = d.index[keep]
-    if len(idx) == 0:
-        raise ValueError(f"no hours between {t0} and {t1} in these results")
+    if len(idx) == 0:  # a run whose horizon misses the week: an empty panel that says so
+        ax.text(0.5, 0.5, "no hours of this week in these results", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_xlim(t0.tz_convert(tz), t1.tz_convert(tz))
+        _date_axis(ax, tz, (t1 - t0) / pd.Timedelta(days=1))
+        return ax.twinx(), []
     x = idx.append(pd.DatetimeIndex([idx[-1] + pd.Timedelta(hours=1)])).tz_convert(tz)
 
     def ext(s: pd.Series) -> np.ndarray:
@@ -165,10 +169,8 @@ def _draw_dispatch(ax: Any, rr: Any, t0: pd.Timestamp, t1: pd.Timestamp, ylim: A
         (line,) = ax.step(x, total, where="post", color=USE_COLOURS["reserve"], lw=1.3, ls="--",
                           label="reserves offered (MW held ready)")
         handles.append(line)
-    ax.set_ylabel("power at the meter [MW]")
-    ax.set_xlim(x[0], x[-1])
-    if ylim is not None:
-        ax.set_ylim(*ylim)
+    ax.set_ylabel("power at the\nmeter [MW]" if short else "power at the meter [MW]")
+    ax.set_xlim(t0.tz_convert(tz), t1.tz_convert(tz))
     _tidy(ax)
     _date_axis(ax, tz, (t1 - t0) / pd.Timedelta(days=1))
     twin = ax.twinx()
@@ -176,7 +178,7 @@ def _draw_dispatch(ax: Any, rr: Any, t0: pd.Timestamp, t1: pd.Timestamp, ylim: A
     note = _price_scale(twin, price)
     (pl,) = twin.step(x, price, where="post", color="black", lw=1.0, label="energy price (right axis)")
     handles.append(pl)
-    twin.set_ylabel(f"energy price [$/MWh{note}]")
+    twin.set_ylabel("price [$/MWh]" if short else f"energy price [$/MWh{note}]")
     twin.spines["top"].set_visible(False)
     return twin, handles
 
@@ -378,7 +380,7 @@ def plot_marginal_value_heatmap(results: Any, fig: Any = None) -> Any:
     bar.set_label(f"marginal value [$/MWh]\n(top colour: {hi:,.0f} or more, {above:,} h)", fontsize="small")
     ax.set_yticks([0, 6, 12, 18, 24])
     ax.set_ylabel(f"hour of day [h, {tz}]")
-    ax.set_xlabel("day")
+    ax.set_xlabel(f"day [date, {tz}]")
     _date_axis(ax, "UTC", len(days))
     ax.set_title("Marginal value of site power, by day and hour", loc="left")
     return fig
@@ -534,7 +536,8 @@ def plot_gpu_availability(results: Any, fig: Any = None) -> Any:
     ax.set_ylim(bottom, 100 + 0.15 * (100 - bottom))
     ax.set_xticks(np.arange(len(periods)), periods, fontsize="small")
     ax.set_ylabel("availability [%]")
-    ax.set_xlabel("billing period")
+    kinds = D.fleets(rr)["billing_period"].dropna().unique() if "billing_period" in D.fleets(rr) else []
+    ax.set_xlabel(f"billing period [{kinds[0] if len(kinds) == 1 else 'period'}]")
     ax.set_title("GPU availability against the SLA, by billing period", loc="left")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize="x-small")
     _tidy(ax)
@@ -642,7 +645,7 @@ def plot_weeks_compared(runs: Sequence[Any], week: Any = "highest_price", days: 
     handles: dict[str, Any] = {}
     twins = []
     for ax, r, lab in zip(axes, rs, labels):
-        twin, hs = _draw_dispatch(ax, r, t0, t1)
+        twin, hs = _draw_dispatch(ax, r, t0, t1, short=True)
         twins.append(twin)
         for hnd in hs:
             handles.setdefault(hnd.get_label(), hnd)
@@ -651,7 +654,7 @@ def plot_weeks_compared(runs: Sequence[Any], week: Any = "highest_price", days: 
     hi = max(t.get_ylim()[1] for t in twins)
     for t in twins:
         t.set_ylim(lo, hi)
-    tz = D._tz(rs[0])
+    axes[-1].set_xlim(t0.tz_convert(tz := D._tz(rs[0])), t1.tz_convert(tz))
     fig.suptitle(f"The same week in each run: {name} of {labels[0]}, from {t0.tz_convert(tz):%d %b %Y}",
                  x=0.01, ha="left", fontsize="medium")
     fig.legend(handles=list(handles.values()), loc="outside lower center", ncol=4, frameon=False, fontsize="small")

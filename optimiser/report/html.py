@@ -197,10 +197,15 @@ def single_figures(rr: Any) -> list[Figure]:
                f"({tz}); the week around the highest-price hour ({hi['max_price_usd_per_mwh']:,.0f} $/MWh). "
                "Reserves are capacity held ready within the load, not energy; the black line is the energy price.",
                lambda fig: F.plot_dispatch_week(rr, "highest_price", fig=fig), F.FIGURE_SIZES["dispatch_week"]),
-        render("dispatch-typical-week", "Dispatch in a typical week",
-               f"The week whose mean price ({typ['mean_price_usd_per_mwh']:,.1f} $/MWh) is nearest the median of "
-               f"the weeks' mean prices, {_local(typ['start'], tz)} to {_local(typ['end'], tz)} ({tz}).",
-               lambda fig: F.plot_dispatch_week(rr, "typical", fig=fig), F.FIGURE_SIZES["dispatch_week"]),
+    ]
+    if typ["start"] != hi["start"]:  # a horizon of one week has no other
+        out.append(render(
+            "dispatch-typical-week", "Dispatch in a typical week",
+            f"Of the horizon's whole weeks away from the highest-price week, the one whose mean price "
+            f"({typ['mean_price_usd_per_mwh']:,.1f} $/MWh) is nearest the median of their mean prices, "
+            f"{_local(typ['start'], tz)} to {_local(typ['end'], tz)} ({tz}).",
+            lambda fig: F.plot_dispatch_week(rr, "typical", fig=fig), F.FIGURE_SIZES["dispatch_week"]))
+    out += [
         render("price-duration", "Price-duration curve",
                "Every hour sorted by energy price, highest first, coloured by what the site did (the first that "
                "applies: GPU contract short, selling to the grid, load curtailed, every fleet at full power); "
@@ -284,6 +289,13 @@ def _headline(rr: Any, data: dict[str, Any]) -> str:
     out.append("<h3>Assumptions</h3>")
     out.append(_table(["", ""], list(data["assumptions"].items()), cls="kv", right_from=9))
     return "\n".join(out)
+
+
+def _brief(assumptions: dict[str, str], most: int = 60) -> str:
+    """The foresight and policy entries, shortened (each up to its first colon)."""
+    keep = [f"{k}: {v.split(':', 1)[0]}" for k, v in assumptions.items() if k != "metering"]
+    text = "; ".join(keep)
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def _provenance(rr: Any) -> str:
@@ -423,11 +435,10 @@ def comparison_report(runs: Sequence[Any], labels: Sequence[str] | None = None,
         s = r.summary
         hb = D.handed_back(r)
         rows.append((lab, s.get("scenario", ""), f"{s.get('start', '?')} to {s.get('end', '?')}",
-                     _musd(r.objective_usd), _musd(r.objective_usd - rs[0].objective_usd),
-                     f"{hb['hours_exporting']:,}", "; ".join(f"{k}: {v}" for k, v in D.assumptions(r).items()
-                                                              if k != "metering")))
-    parts.append(_table(["run", "scenario", "horizon (UTC)", "profit M$", "vs reference M$", "hours selling",
-                         "assumptions"], rows, right_from=3))
+                     _brief(D.assumptions(r)), _musd(r.objective_usd), _musd(r.objective_usd - rs[0].objective_usd),
+                     f"{hb['hours_exporting']:,}"))
+    parts.append(_table(["run", "scenario", "horizon (UTC)", "foresight / policy", "profit M$",
+                         "minus reference M$", "hours selling"], rows, right_from=4))
     parts.append("<h2>Differences by stream</h2>")
     others = labels[1:]
     cols = [labels[0]] + others
@@ -447,6 +458,7 @@ def comparison_report(runs: Sequence[Any], labels: Sequence[str] | None = None,
         parts.append(f"<h3>{_e(lab)}</h3>")
         if getattr(r, "path", None) is not None:
             parts.append(f'<p class="sub">folder {_e(r.path)}</p>')
+        parts.append(_table(["", ""], list(D.assumptions(r).items()), cls="kv", right_from=9))
         parts.append(_provenance(r))
     data = {
         "labels": labels,
