@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import DispatchError, InfeasibleError, InputError, Problem, SolverError
 from .model import add_cost, add_revenue
 from .model.core import build as _build
+from .readback import ResultsFolder, read_results
 from .results import Results
 from .scenario import Scenario, ScenarioConfig, from_config, load_scenario
 from .solve import solve
@@ -28,9 +29,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .extra import Extra
 
 __all__ = [
-    "DispatchError", "InfeasibleError", "InputError", "Problem", "Results", "Scenario", "ScenarioConfig",
-    "SolverError", "WarmSolver", "add_cost", "add_revenue", "build", "from_config", "load_scenario", "run",
-    "solve",
+    "DispatchError", "InfeasibleError", "InputError", "Problem", "Results", "ResultsFolder", "Scenario",
+    "ScenarioConfig", "SolverError", "WarmSolver", "add_cost", "add_revenue", "build", "from_config",
+    "load_scenario", "read_results", "run", "solve",
 ]
 __version__ = "0.1.0"
 
