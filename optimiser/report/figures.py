@@ -16,6 +16,7 @@ Every axis carries its unit; sizes suit an A4 page (7.2 inches wide)::
 
 from __future__ import annotations
 
+import re
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
@@ -87,6 +88,15 @@ def _price_scale(ax: Any, values: Any) -> str:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         return f", log scale above {LINTHRESH:.0f}"
     return ""
+
+
+def _month_labels(periods: Sequence[str]) -> list[str]:
+    """``"2025-01"`` -> ``"Jan\n2025"`` for the first and each January, ``"Feb"`` for the rest;
+    other labels (``"2025"``, ``"horizon"``) as they are."""
+    if not all(re.fullmatch(r"\d{4}-\d{2}", str(p)) for p in periods):
+        return [str(p) for p in periods]
+    return [pd.Timestamp(f"{m}-01").strftime("%b\n%Y" if i == 0 or m.endswith("-01") else "%b")
+            for i, m in enumerate(periods)]
 
 
 def _plain_ticks(ax: Any, candidates: Sequence[float]) -> None:
@@ -331,9 +341,7 @@ def plot_monthly_profit(results: Any, fig: Any = None) -> Any:
     total = musd.sum(axis=1).to_numpy()
     ax.plot(x, total, color="black", marker="D", ms=4, lw=1.0, label="profit")
     ax.axhline(0, color="black", lw=0.6)
-    labels = [pd.Timestamp(f"{m}-01").strftime("%b\n%Y") if i == 0 or m.endswith("-01")
-              else pd.Timestamp(f"{m}-01").strftime("%b") for i, m in enumerate(musd.index)]
-    ax.set_xticks(x, labels)
+    ax.set_xticks(x, _month_labels(list(musd.index)))
     ax.set_ylabel("profit by stream [M$ per month]")
     ax.set_title("Monthly profit by stream (revenue above zero, cost below)", loc="left")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize="x-small")
@@ -534,7 +542,7 @@ def plot_gpu_availability(results: Any, fig: Any = None) -> Any:
             ax.hlines(100 * sla, x[0] - width / 2, x[-1] + width / 2, colors=USE_COLOURS["shortfall"], lw=1.2,
                       linestyles="--", label=f"SLA {g}: {100 * sla:.2f} %")
     ax.set_ylim(bottom, 100 + 0.15 * (100 - bottom))
-    ax.set_xticks(np.arange(len(periods)), periods, fontsize="small")
+    ax.set_xticks(np.arange(len(periods)), _month_labels(periods), fontsize="small")
     ax.set_ylabel("availability [%]")
     kinds = D.fleets(rr)["billing_period"].dropna().unique() if "billing_period" in D.fleets(rr) else []
     ax.set_xlabel(f"billing period [{kinds[0] if len(kinds) == 1 else 'period'}]")

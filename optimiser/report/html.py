@@ -123,6 +123,7 @@ th, td { border-bottom: 1px solid #e3e3e3; padding: 2px 5px; text-align: left; v
 th { background: #f3f3f3; }
 td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
 table.kv td:first-child { width: 28%; color: #444; }
+table.months td:first-child { white-space: nowrap; }
 table.kv td { word-break: break-word; }
 figure { margin: 10px 0 14px; page-break-inside: avoid; break-inside: avoid; }
 img.figure { width: 100%; height: auto; display: block; }
@@ -335,7 +336,7 @@ def _monthly_table(rr: Any) -> str:
     cols = [c for c in frame.columns if (frame[c].abs() > 0).any()]
     rows = [[m] + [_musd(v) for v in row[cols]] + [_musd(row.sum())] for m, row in frame.iterrows()]
     rows.append(["total"] + [_musd(frame[c].sum()) for c in cols] + [_musd(frame.to_numpy().sum())])
-    return _table(["month"] + cols + ["profit"], rows) + \
+    return _table(["month"] + cols + ["profit"], rows, cls="months") + \
         '<p class="sub">M$ per calendar month in the site\'s time zone, by use (cost negative).</p>'
 
 
