@@ -11,7 +11,7 @@ TOOLS  := .tools
 UV     := $(TOOLS)/bin/uv
 UV_VERSION := 0.13.9
 
-.PHONY: run test test-compat bench venv lock clean notebooks-strip
+.PHONY: run test test-compat bench venv lock clean notebooks-strip browser
 
 # A new lock means a new venv: installing over the old one would keep packages the lock dropped.
 # `pip check` fails if pyproject.toml asks for something the lock does not hold (run `make lock`).
@@ -29,7 +29,7 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/dispatch run scenarios/example --out $(OUT)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest -q
 
 # Not part of `make test`: throwaway venvs under .compat/, one per Python 3.10-3.13 found and
@@ -37,6 +37,16 @@ test: $(STAMP)
 # table at the end. About 15 minutes (docs/install.md).
 test-compat: $(STAMP)
 	$(PY) tools/compat.py
+
+# The report's browser test (tests/test_report.py) opens report.html in headless Chromium, the
+# Debian package `chromium`. Installed here once if missing, where apt-get can (as root, as CI
+# runs); where it cannot, the test says it was skipped and why. Nothing else is installed.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    echo "installing chromium (Debian package) for the report's browser test" && \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium is not installed and cannot be here: the report's browser test will be skipped"
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -20,6 +20,7 @@ from .errors import DispatchError, InfeasibleError, InputError, Problem, SolverE
 from .model import add_cost, add_revenue
 from .model.core import build as _build
 from .model.core import build_into
+from .readback import ResultsFolder, read_results
 from .results import Results
 from .scenario import Scenario, ScenarioConfig, from_config, load_scenario
 from .solve import solve, solve_blocks
@@ -29,9 +30,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .extra import Extra
 
 __all__ = [
-    "DispatchError", "InfeasibleError", "InputError", "Problem", "Results", "Scenario", "ScenarioConfig",
-    "SolverError", "WarmSolver", "add_cost", "add_revenue", "build", "build_into", "from_config", "load_scenario",
-    "run", "solve", "solve_blocks", "sweep",
+    "DispatchError", "InfeasibleError", "InputError", "Problem", "Results", "ResultsFolder", "Scenario",
+    "ScenarioConfig", "SolverError", "WarmSolver", "add_cost", "add_revenue", "build", "build_into", "from_config",
+    "load_scenario", "read_results", "run", "solve", "solve_blocks", "sweep",
 ]
 __version__ = "0.1.0"
 

@@ -76,6 +76,18 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--no-plots", action="store_true", help="do not write plots/*.png")
     sw.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; errors only")
     sw.add_argument("--max-input-mb", help=MAX_INPUT_HELP)
+    add_report_option(r)
+    rp = sub.add_parser("report", help="write report.html and figures/ for a results folder; with several "
+                                       "folders, comparison.html (the first is the reference)")
+    rp.add_argument("folders", type=Path, nargs="+", metavar="RESULTS_DIR",
+                    help="results folders (dispatch run --out); a sweep folder holding cases.parquet stands for "
+                         "its case folders")
+    rp.add_argument("--out", type=Path,
+                    help="folder to write into (default the first results folder): a results folder, new or empty")
+    rp.add_argument("--label", action="append", metavar="NAME",
+                    help="name of each run in a comparison, in order (default the folders' names; repeatable)")
+    rp.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    rp.add_argument("--max-input-mb", help=MAX_INPUT_HELP)
     v = sub.add_parser("validate", help="check a scenario and its inputs without solving")
     v.add_argument("scenario", type=Path)
     v.add_argument("--start", help="check this horizon start instead of the scenario's (as for run)")
@@ -103,6 +115,32 @@ def _positive_int(text: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"{n} is not at least 1")
     return n
+def add_report_option(parser: argparse.ArgumentParser) -> None:
+    """Give a command that writes results folders the ``--report`` flag (``run`` has it; a ``sweep``
+    adds it the same way and calls :func:`report_after` with its folders)."""
+    parser.add_argument("--report", action="store_true",
+                        help="also write report.html and figures/ (PNG and SVG) into the results folder")
+
+
+def report_after(args: argparse.Namespace, folders: Sequence[Path], out: Path | None = None) -> Path | None:
+    """Write the report of ``folders`` into ``out`` (default the first) if ``args.report`` asks for one;
+    print where, unless ``args.quiet``. With several folders it is their comparison (the first the
+    reference): what a sweep passes is its base case and its cases.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The page written, or None without ``--report``.
+    """
+    if not getattr(args, "report", False):
+        return None
+    from .report import write_report
+    from .safety import escape
+
+    page = write_report(list(folders), out=out)
+    if not getattr(args, "quiet", False):
+        print(f"report: {escape(page)} (figures in {escape(page.parent / 'figures')})")
+    return page
 
 
 def _money(x: float) -> str:
@@ -285,6 +323,13 @@ def _command(args: argparse.Namespace, argv: list[str], state: _Run) -> int:
         return 0
     if args.command == "sweep":
         return _sweep(args)
+    if args.command == "report":
+        from .report import write_report
+
+        page = write_report(args.folders, out=args.out, labels=args.label)
+        if not args.quiet:
+            print(f"report: {escape(page)} (figures in {escape(page.parent / 'figures')})")
+        return 0
     if args.command == "validate":
         sc = load_scenario(args.scenario, start=args.start, end=args.end)
         print(f"{escape(args.scenario)}: OK: {sc.hours} hours from {sc.timestamps[0]} to {sc.timestamps[-1]}, "
@@ -326,6 +371,7 @@ def _command(args: argparse.Namespace, argv: list[str], state: _Run) -> int:
                    "solve": res.summary["solver"]["solve_s"], "write": t4 - t3}
         print(format_summary(res.summary, timings))
         print(f"results: {escape(args.out)}/dispatch.csv, {escape(args.out)}/summary.json")
+    report_after(args, [out])
     # The process is about to exit: move the model's objects out of the collector's reach so
     # interpreter shutdown does not walk them (measured: ~0.1 s a year; docs/performance.md).
     import gc

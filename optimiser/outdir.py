@@ -59,18 +59,41 @@ def tool_version() -> str:
         return __version__
 
 
-def marker_text(files: Iterable[str]) -> str:
-    """The content of :data:`MARKER` for a folder holding ``files`` (names, the marker excluded)."""
-    return json.dumps(
-        {
-            "tool": TOOL,
-            "version": tool_version(),
-            "files": sorted(files),
-            "about": "written by 'dispatch run' (or Results.write); the next run writing here replaces "
-                     "the listed files, and refuses to if the folder holds anything else",
-        },
-        indent=2,
-    ) + "\n"
+def marker_text(files: Iterable[str], folders: dict[str, Iterable[str]] | None = None) -> str:
+    """The content of :data:`MARKER` for a folder holding ``files`` (names, the marker excluded)
+    and, if given, the sub-folders the tool wrote with the files each holds (``{"figures":
+    ["dispatch-week.png", ...]}``: a report's figures)."""
+    data: dict = {"tool": TOOL, "version": tool_version(), "files": sorted(files)}
+    if folders:
+        data["folders"] = {k: sorted(v) for k, v in sorted(folders.items())}
+    data["about"] = ("written by 'dispatch run' (or Results.write); the next run writing here replaces "
+                     "the listed files, and refuses to if the folder holds anything else")
+    return json.dumps(data, indent=2) + "\n"
+
+
+def _plain_names(names: object) -> set[str] | None:
+    if not isinstance(names, list) or not all(isinstance(f, str) for f in names):
+        return None
+    return {f for f in names if f and "/" not in f and f not in (".", "..")}
+
+
+def read_marker_folders(folder: Path) -> dict[str, set[str]]:
+    """The sub-folders a results folder's marker lists, with the files each holds (``{}`` if none).
+
+    Raises
+    ------
+    ResultsFolderError
+        If the marker is not one this tool wrote (see :func:`read_marker`).
+    """
+    if read_marker(folder) is None:
+        return {}
+    data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    out: dict[str, set[str]] = {}
+    for name, files in (data.get("folders") or {}).items():
+        names = _plain_names(files)
+        if names is not None and _plain_names([name]):
+            out[name] = names
+    return out
 
 
 def read_marker(folder: Path) -> set[str] | None:
@@ -80,7 +103,8 @@ def read_marker(folder: Path) -> set[str] | None:
     ------
     ResultsFolderError
         If the marker is there but is not one this tool wrote (not a small regular file holding
-        a JSON object naming :data:`TOOL` and a list of file names).
+        a JSON object naming :data:`TOOL` and a list of file names, and optionally ``folders``,
+        an object of lists of file names).
     """
     path = folder / MARKER
     if not path.exists() and not path.is_symlink():
@@ -95,10 +119,13 @@ def read_marker(folder: Path) -> set[str] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         raise bad from None
-    files = data.get("files") if isinstance(data, dict) else None
-    if data.get("tool") != TOOL or not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+    files = _plain_names(data.get("files")) if isinstance(data, dict) else None
+    if files is None or data.get("tool") != TOOL:
         raise bad
-    return {f for f in files if f and "/" not in f and f not in (".", "..")}
+    folders = data.get("folders", {})
+    if not isinstance(folders, dict) or any(_plain_names(v) is None for v in folders.values()):
+        raise bad
+    return files
 
 
 def _is_legacy(folder: Path, names: set[str]) -> bool:
@@ -173,9 +200,10 @@ def check_results_folder(out_dir: str | Path) -> Path:
                         "empty folder"
                     )
             else:
-                foreign = (names - listed - {MARKER}) | {
+                folders = read_marker_folders(out)
+                foreign = (names - listed - {MARKER} - set(folders)) | {
                     n for n in names & listed if (out / n).is_dir() and not (out / n).is_symlink()
-                }
+                } | {n if f == "." else f"{n}/{f}" for n in names & set(folders) for f in _foreign_in(out / n, folders[n])}
                 if foreign:
                     raise ResultsFolderError(
                         f"{name} is a results folder but also holds {_list(foreign)}, which dispatch did not "
@@ -184,6 +212,16 @@ def check_results_folder(out_dir: str | Path) -> Path:
                     )
     _check_parent(out)
     return out
+
+
+def _foreign_in(sub: Path, listed: set[str]) -> set[str]:
+    """What a sub-folder the marker lists holds that the marker does not (itself, if not a plain folder)."""
+    if sub.is_symlink() or not sub.is_dir():
+        return {"."}
+    try:
+        return {p.name for p in sub.iterdir() if p.name not in listed or p.is_symlink() or not p.is_file()}
+    except OSError:
+        return {"."}
 
 
 def _check_parent(out: Path) -> None:

@@ -28,14 +28,28 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["fleet_columns", "plot_inputs", "plot_streams", "plot_week", "use_split_mw"]
 
-#: Colours by use, shared by every figure so a notebook reads consistently.
+#: Colours by use, shared by every figure (these and :mod:`optimiser.report`'s) so a notebook and
+#: a report read consistently: ``asic``, ``gpu`` (firm), ``gpu_spot``, ``flex`` fleets;
+#: ``handed_back`` (power sold to the grid, and what the fleets could have drawn but did not);
+#: ``curtailed`` (an hour whose load was cut, in the price-duration curve); ``shortfall`` (GPU
+#: contract not delivered); ``battery``; ``reserve`` (capacity offered); ``import`` (energy
+#: bought); ``ppa``; ``grid_charges`` (demand and coincident-peak charges); ``running`` (an hour
+#: with every fleet at full power); ``other`` (a stream of no use above).
 USE_COLOURS: dict[str, str] = {
     "asic": "#f2a900",
     "gpu": "#76b900",
     "gpu_spot": "#b5e06a",
     "flex": "#8c6bb1",
     "handed_back": "#4a90d9",
+    "curtailed": "#a6cbe8",
     "shortfall": "#d62728",
+    "battery": "#17becf",
+    "reserve": "#e377c2",
+    "import": "#8c8c8c",
+    "ppa": "#4d4d4d",
+    "grid_charges": "#a0522d",
+    "running": "#f7d070",
+    "other": "#bcbd22",
 }
 
 
@@ -220,7 +234,9 @@ def _shade(colour: str, i: int) -> Any:
 
 
 def plot_streams(results: "Results", ax: Any = None) -> Any:
-    """Revenue (right) and cost (left) streams of the objective, in millions of dollars.
+    """Revenue (right) and cost (left) streams of the objective, in millions of dollars, each in
+    the colour of its use (``asic_s21_mining`` and ``asic_s21_om`` both ASIC; see
+    :func:`optimiser.report.data.stream_group`).
 
     Parameters
     ----------
@@ -233,14 +249,15 @@ def plot_streams(results: "Results", ax: Any = None) -> Any:
     -------
     matplotlib.axes.Axes
     """
+    from .report.data import stream_groups
+
     plt = _plt()
-    s = results.streams()
-    s = s.assign(musd=np.where(s["kind"] == "revenue", 1.0, -1.0) * s["usd"] / 1e6)
+    s = stream_groups(results)  # each stream with the colour of its use (USE_COLOURS)
+    s = s.assign(musd=s["signed_usd"] / 1e6)
     s = s[s["usd"].abs() > 0].sort_values("musd")
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 0.32 * len(s) + 1.2))
-    colours = np.where(s["musd"] >= 0, "#2ca02c", "#d62728")
-    ax.barh(s["stream"], s["musd"], color=colours)
+    ax.barh(s["stream"], s["musd"], color=list(s["colour"]))
     ax.axvline(0, color="k", lw=0.8)
     ax.set_xlabel("[M$] (revenue > 0, cost < 0)")
     ax.set_title(f"objective {results.objective_usd / 1e6:,.2f} M$")

@@ -73,7 +73,13 @@ class Results:
         return write_results(self, out_dir)
 
 
-def _values(m: Any, sol: Solution) -> tuple[dict[str, float], dict[str, float], np.ndarray, float]:
+def _values(
+    m: Any, sol: Solution, by_stream: dict[str, np.ndarray] | None = None
+) -> tuple[dict[str, float], dict[str, float], np.ndarray, float]:
+    """Revenue and cost by stream, the hourly profit and the profit booked to no hour.
+
+    ``by_stream``, if given, receives each stream's signed hourly booking (revenue > 0, cost < 0). [$]
+    """
     reg: Registry = m.dispatch
     n = reg.n
     x = sol.x
@@ -111,6 +117,8 @@ def _values(m: Any, sol: Solution) -> tuple[dict[str, float], dict[str, float], 
                 val += float(term.hourly_constant.sum())
                 book += term.hourly_constant
         hourly += term.sign * book
+        if by_stream is not None:
+            by_stream[term.name] = by_stream.get(term.name, 0.0) + term.sign * book
         (revenue if term.kind == "revenue" else cost)[term.name] = val
     return revenue, cost, hourly, unbooked
 
@@ -120,7 +128,8 @@ def make_results(m: Any, sol: Solution) -> Results:
     reg: Registry = m.dispatch
     sc = reg.scenario
     n = reg.n
-    revenue, cost, hourly_profit, unbooked = _values(m, sol)
+    by_stream: dict[str, np.ndarray] = {}
+    revenue, cost, hourly_profit, unbooked = _values(m, sol, by_stream)
     objective = float(sol.objective)
     total = sum(revenue.values()) - sum(cost.values())
     if not sol.lp.fast_objective:
@@ -163,6 +172,9 @@ def make_results(m: Any, sol: Solution) -> Results:
         "profit_not_in_hours_usd": unbooked,
         "energy_mwh": energy,
         **extra,
+        "profit_by_month_usd": profit_by_month(by_stream, sc.timestamps, sc.config.timezone),
+        "fleets": fleet_parameters(sc.config),
+        "site": site_parameters(sc.config),
         "hours": n,
         "start": sc.timestamps[0].strftime("%Y-%m-%dT%H:%M:%SZ"),
         "end": (sc.timestamps[-1] + pd.Timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -193,6 +205,75 @@ def make_results(m: Any, sol: Solution) -> Results:
         idx = pd.MultiIndex.from_tuples(keys) if keys and isinstance(keys[0], tuple) else pd.Index(keys)
         duals[name] = pd.Series(sol.duals[start : start + len(keys)], index=idx, name=name)
     return Results(frame, summary, duals, sol, uses_mw(reg, sol, frame.index))
+
+
+def profit_by_month(by_stream: dict[str, np.ndarray], timestamps: pd.DatetimeIndex, timezone: str) -> dict:
+    """Each stream's hourly booking summed by calendar month in the site's time zone.
+
+    Parameters
+    ----------
+    by_stream
+        ``{stream: signed hourly $}`` (revenue > 0, cost < 0), as booked to ``profit_usd``.
+    timestamps
+        The hours (UTC).
+    timezone
+        The site's IANA time zone: months are its calendar months (the billing periods').
+
+    Returns
+    -------
+    dict
+        ``{"2025-01": {stream: $}, ...}`` in time order; a month's values add up to that month's
+        ``profit_usd``. [$]
+    """
+    local = timestamps.tz_convert(timezone)
+    code = np.asarray(local.year) * 100 + np.asarray(local.month)
+    months, where = np.unique(code, return_inverse=True)
+    out: dict[str, dict[str, float]] = {f"{c // 100:04d}-{c % 100:02d}": {} for c in months}
+    labels = list(out)
+    for name, book in by_stream.items():
+        sums = np.bincount(where, weights=np.asarray(book, dtype=float), minlength=len(months))
+        for label, v in zip(labels, sums.tolist()):
+            out[label][name] = v
+    return out
+
+
+def fleet_parameters(config: Any) -> dict[str, dict[str, Any]]:
+    """What a report needs of each fleet's configuration (``summary.json`` key ``fleets``).
+
+    The break-even power price of an ASIC fleet, the curtailment of any fleet and its power at
+    the meter depend on these; a results folder does not hold the scenario, so they are saved.
+
+    Returns
+    -------
+    dict
+        ``{name: {"kind", "capacity_mw", "pue", "om_usd_per_mwh", ...}}``; ASICs add
+        ``model``, ``efficiency_j_per_th``, ``pool_fee``; GPUs ``contract_mw``,
+        ``contract_usd_per_mw_per_h``, ``availability``, ``billing_period``,
+        ``sla_credit_usd_per_mwh``. [MW, -, $/MWh, J/TH, $/MW/h]
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for kind, f in config.fleets():
+        row: dict[str, Any] = {"kind": kind, "capacity_mw": f.capacity_mw, "pue": f.pue,
+                               "om_usd_per_mwh": f.om_usd_per_mwh}
+        if kind == "asic":
+            row.update(model=f.model, efficiency_j_per_th=f.efficiency_j_per_th, pool_fee=f.pool_fee)
+        elif kind == "gpu":
+            row.update(contract_mw=f.contract_mw, contract_usd_per_mw_per_h=f.contract_usd_per_mw_per_h,
+                       availability=f.availability, billing_period=f.billing_period,
+                       sla_credit_usd_per_mwh=f.sla_credit_usd_per_mwh)
+        out[f.name] = row
+    return out
+
+
+def site_parameters(config: Any) -> dict[str, Any]:
+    """The grid connection and the PPA (``summary.json`` key ``site``). [MW, $/MWh]"""
+    return {
+        "import_mw": config.site.import_mw,
+        "export_mw": config.export_mw,
+        "ppa_mw": config.ppa_mw,
+        "ppa_usd_per_mwh": config.ppa.price_usd_per_mwh if config.ppa is not None else None,
+        "energy_adder_usd_per_mwh": config.site.energy_adder_usd_per_mwh,
+    }
 
 
 def uses_mw(reg: Registry, sol: Solution, index: pd.Index) -> pd.DataFrame:
