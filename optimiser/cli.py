@@ -72,9 +72,11 @@ def _parser() -> argparse.ArgumentParser:
                     help="a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786, instead of local workers")
     sw.add_argument("--cold", action="store_true", help="solve every case from scratch (no warm starts)")
     sw.add_argument("--keep-cases", action="store_true",
-                    help="also write each case's results folder, cases/<case>/ (dispatch.csv, summary.json)")
+                    help="also write each case's results folder, cases/<case>/ (dispatch.csv, summary.json); "
+                         "implied by --report")
     sw.add_argument("--no-plots", action="store_true", help="do not write plots/*.png")
     sw.add_argument("--quiet", "-q", action="store_true", help="no progress and no table; errors only")
+    add_report_option(sw)
     sw.add_argument("--max-input-mb", help=MAX_INPUT_HELP)
     add_report_option(r)
     rp = sub.add_parser("report", help="write report.html and figures/ for a results folder; with several "
@@ -393,7 +395,7 @@ def _sweep(args: argparse.Namespace) -> int:
     try:
         out = check_sweep_folder(args.out)
         res = sweep(args.spec, out, workers=args.workers, scheduler=args.scheduler, cold=args.cold,
-                    keep_cases=args.keep_cases, plots=not args.no_plots, progress=bar)
+                    keep_cases=args.keep_cases or args.report, plots=not args.no_plots, progress=bar)
     except (KeyboardInterrupt, _Terminated):
         print(f"dispatch: interrupted; the cases finished so far are kept in {escape(out)} "
               "(cases.parquet lists them); run the same command again to finish", file=sys.stderr)
@@ -418,6 +420,10 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"dispatch: {res.not_run} case(s) not run (a worker was lost); run the same command again to "
               "finish them", file=sys.stderr)
         return EXIT_SOLVER
+    if getattr(args, "report", False):  # the cases compared, in the table's order (--report keeps their folders)
+        cases = [out / "cases" / str(c) for c in res.table["case"] if (out / "cases" / str(c) / "summary.json").exists()]
+        if cases:
+            report_after(args, cases, out=out / "report")
     return 0
 
 

@@ -380,6 +380,25 @@ def test_keep_cases_plots_and_cli_output(tmp_path, capsys):
     assert text.out == "" and text.err == ""
 
 
+def test_sweep_report_compares_the_cases(tmp_path, capsys):
+    """``dispatch sweep --report`` keeps every case's folder and writes their comparison (the
+    first case the reference) into DIR/report; the page's numbers are the table's."""
+    path = write_spec(tmp_path, '[grid]\n"series.btc_usd" = [0.8, 1.2]\n')
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--no-plots", "--report"]) == 0
+    assert "report: " in capsys.readouterr().out
+    page = out / "report" / "comparison.html"
+    text = page.read_text()
+    t = pd.read_parquet(out / "cases.parquet").set_index("case")
+    for case in ("grid-000", "grid-001"):
+        assert (out / "cases" / case / "summary.json").is_file() and case in text
+        assert f" {t.loc[case, 'objective_usd'] / 1e6:.2f} " in text.replace('<', ' <').replace('>', '> ')  # M$
+    assert "http://" not in text and "https://" not in text  # nothing fetched
+    # run again: nothing solved, the report written anew beside the table
+    assert main(["sweep", str(path), "--out", str(out), "--quiet", "--report"]) == 0
+    assert page.is_file()
+
+
 def test_plot_functions_label_units():
     from optimiser import sweep_plots
 
