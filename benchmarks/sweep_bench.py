@@ -66,9 +66,9 @@ def run_timed(cmd: list[str]) -> tuple[float, float, str]:
 
 
 def table_stats(folder: Path) -> dict[str, Any]:
-    import pandas as pd
+    from optimiser.sweeps import read_table
 
-    t = pd.read_parquet(folder / "cases.parquet")
+    t = read_table(folder)
     if not (t["status"] == "ok").all():
         raise RuntimeError(f"cases failed in {folder}: {t.loc[t['status'] != 'ok', ['case', 'error']]}")
     warm = t[t["warm"].fillna(False)]
@@ -102,11 +102,10 @@ def child_dask(spec: str, out: str) -> dict[str, Any]:
 
 def child_plots(folder: str) -> dict[str, Any]:
     """In a fresh process: the time to draw the plots of a sweep's table."""
-    import pandas as pd
-
     from optimiser.sweep_plots import write_plots
+    from optimiser.sweeps import read_table
 
-    t = pd.read_parquet(Path(folder) / "cases.parquet")
+    t = read_table(Path(folder))
     t0 = time.perf_counter()
     write_plots(t, ["series.btc_usd", "series.price_usd_per_mwh"], Path(folder) / "plots")
     return {"plots_s": time.perf_counter() - t0}

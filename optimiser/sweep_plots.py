@@ -11,7 +11,7 @@ over their values at each value of ``key`` and the band spans the lowest to the 
 
     import pandas as pd
     from optimiser import sweep_plots
-    table = pd.read_parquet("out/sweep/cases.parquet")
+    table = optimiser.sweeps.read_table("out/sweep")
     sweep_plots.plot_objective(table, "series.btc_usd").savefig("objective.png")
 """
 

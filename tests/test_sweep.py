@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from optimiser.sweeps import read_table
 import pytest
 
 import optimiser
@@ -76,7 +78,7 @@ def cap_60(m):
 
 def comparable(folder: Path) -> pd.DataFrame:
     """The table as written, without the columns that measure time."""
-    return pd.read_parquet(folder / "cases.parquet").drop(columns=list(TIMING_COLUMNS))
+    return read_table(folder).drop(columns=list(TIMING_COLUMNS))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -323,7 +325,7 @@ def test_sigterm_stops_the_workers_and_keeps_what_is_done(tmp_path):
     rows = sorted(p.name for p in (out / "rows").glob("*.json"))
     time.sleep(1.0)
     assert sorted(p.name for p in (out / "rows").glob("*.json")) == rows  # no worker writes on
-    t = pd.read_parquet(out / "cases.parquet")
+    t = read_table(out)
     assert len(t) == 24 and set(t["status"]) <= {"ok", "not run"}
     assert (t["status"] == "ok").sum() == len(rows) < 24
 
@@ -366,7 +368,7 @@ def test_keep_cases_plots_and_cli_output(tmp_path, capsys):
     assert "4 cases, 4 solved, 0 failed" in text.out and "grid-000" in text.out
     assert "4/4 done" in text.err  # not a terminal: plain lines
     summary = json.loads((out / "cases" / "grid-003" / "summary.json").read_text())
-    t = pd.read_parquet(out / "cases.parquet").set_index("case")
+    t = read_table(out).set_index("case")
     assert summary["objective_usd"] == pytest.approx(t.loc["grid-003", "objective_usd"], rel=1e-12)
     assert (out / "cases" / "grid-003" / "dispatch.csv").is_file()
     pngs = sorted(p.name for p in (out / "plots").glob("*.png"))
@@ -389,7 +391,7 @@ def test_sweep_report_compares_the_cases(tmp_path, capsys):
     assert "report: " in capsys.readouterr().out
     page = out / "report" / "comparison.html"
     text = page.read_text()
-    t = pd.read_parquet(out / "cases.parquet").set_index("case")
+    t = read_table(out).set_index("case")
     for case in ("grid-000", "grid-001"):
         assert (out / "cases" / case / "summary.json").is_file() and case in text
         assert f" {t.loc[case, 'objective_usd'] / 1e6:.2f} " in text.replace('<', ' <').replace('>', '> ')  # M$

@@ -21,5 +21,6 @@ from __future__ import annotations
 from .plan import plan
 from .run import SweepResult, sweep
 from .spec import Case, SweepSpec, load_spec, parse_spec
+from .table import read_table
 
-__all__ = ["Case", "SweepResult", "SweepSpec", "load_spec", "parse_spec", "plan", "sweep"]
+__all__ = ["Case", "SweepResult", "SweepSpec", "load_spec", "parse_spec", "plan", "read_table", "sweep"]

@@ -115,12 +115,32 @@ def assemble(spec: Any, rows: dict[str, dict[str, Any]]) -> pd.DataFrame:
     return frame.sort_values("case", kind="stable").reset_index(drop=True)
 
 
+def _fastparquet() -> Any:
+    """fastparquet, imported quietly: it reads a pandas option pandas 3 deprecates.
+
+    Parquet is written and read with fastparquet's own API, not pyarrow: pandas imports pyarrow
+    at start-up whenever it is installed, which would cost every ``dispatch run`` about 75 MB.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*infer_string.*")
+        import fastparquet
+    return fastparquet
+
+
+def read_table(folder: str | Path) -> pd.DataFrame:
+    """The sweep's table, ``cases.parquet`` of a sweep folder, as a DataFrame (one row a case)."""
+    return _fastparquet().ParquetFile(str(Path(folder) / "cases.parquet")).to_pandas()
+
+
 def write_table(frame: pd.DataFrame, folder: Path) -> tuple[Path, Path]:
     """Write ``cases.parquet`` and ``cases.csv`` atomically (temporary name, then rename)."""
     import os
 
+    fp = _fastparquet()
     out = []
-    for name, write in (("cases.parquet", lambda p: frame.to_parquet(p, index=False)),
+    for name, write in (("cases.parquet", lambda p: fp.write(str(p), frame, write_index=False)),
                         ("cases.csv", lambda p: frame.to_csv(p, index=False, float_format="%.10g",
                                                               lineterminator="\n"))):
         path = folder / name
