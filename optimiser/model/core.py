@@ -64,8 +64,18 @@ class Lin:
     def __post_init__(self) -> None:
         n = len(self.pos)
         self.pos = np.asarray(self.pos, dtype=np.int64)
-        self.coef = np.broadcast_to(np.asarray(self.coef, dtype=float), (n,)).copy()
-        self.row = np.broadcast_to(np.asarray(self.row, dtype=np.int64), (n,)).copy()
+        self.coef = _own(self.coef, n, np.float64)
+        self.row = _own(self.row, n, np.int64)
+
+
+def _own(values: Any, n: int, dtype: Any) -> np.ndarray:
+    """``values`` as a new array of ``n`` entries of ``dtype`` (a scalar repeated), never a view of
+    the caller's (a model builds dozens: the common case, an array of the right shape, is copied
+    without ``np.broadcast_to``)."""
+    a = np.asarray(values, dtype=dtype)
+    if a.shape == (n,):
+        return a.copy()
+    return np.broadcast_to(a, (n,)).copy()
 
 
 @dataclass

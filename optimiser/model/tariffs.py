@@ -6,6 +6,7 @@ under ``site.metering = "load"``, the import under ``"net"``.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -24,13 +25,17 @@ def calendar_month_hours(labels: list[str], timezone: str) -> np.ndarray:
     Counted as the model counts a month's hours: the whole UTC hours whose start falls in the
     month's local bounds, so a month the horizon covers whole has exactly this many.
     """
-    out = np.empty(len(labels))
-    for i, lab in enumerate(labels):
-        first = pd.Timestamp(f"{lab}-01")
-        bounds = [t.tz_localize(timezone, nonexistent="shift_forward", ambiguous=True).tz_convert("UTC").ceil("h")
-                  for t in (first, first + pd.offsets.MonthBegin(1))]
-        out[i] = (bounds[1] - bounds[0]) / pd.Timedelta(hours=1)
-    return out
+    return np.array([_month_hours(lab, timezone) for lab in labels], dtype=float)
+
+
+@lru_cache(maxsize=4096)
+def _month_hours(label: str, timezone: str) -> float:
+    """Hours of one calendar month (see :func:`calendar_month_hours`); kept, as a rolling horizon
+    asks for the same months hundreds of times. [h]"""
+    first = pd.Timestamp(f"{label}-01")
+    bounds = [t.tz_localize(timezone, nonexistent="shift_forward", ambiguous=True).tz_convert("UTC").ceil("h")
+              for t in (first, first + pd.offsets.MonthBegin(1))]
+    return float((bounds[1] - bounds[0]) / pd.Timedelta(hours=1))
 
 
 def most_drawn_mw(reg: Registry) -> float | None:
