@@ -47,18 +47,22 @@ class State:
         only for a higher peak. [MW]
     soc_mwh
         Stored energy of each battery at the start of the window. [MWh]
+    emissions_kg
+        Emissions so far in each carbon-cap period (``"horizon"``, ``"2025"``, ``"2025-07"``): the
+        window may emit only what is left of the cap (:class:`~optimiser.model.carbon.Carbon`). [kg CO2]
     """
 
     load_mw: float | None = None
     sla_shortfall_mwh: Mapping[tuple[str, str], float] = field(default_factory=dict)
     peak_mw: Mapping[str, float] = field(default_factory=dict)
     soc_mwh: Mapping[str, float] = field(default_factory=dict)
+    emissions_kg: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("sla_shortfall_mwh", "peak_mw", "soc_mwh"):
+        for name in ("sla_shortfall_mwh", "peak_mw", "soc_mwh", "emissions_kg"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         for name, mapping in (("sla_shortfall_mwh", self.sla_shortfall_mwh), ("peak_mw", self.peak_mw),
-                              ("soc_mwh", self.soc_mwh)):
+                              ("soc_mwh", self.soc_mwh), ("emissions_kg", self.emissions_kg)):
             for k, v in mapping.items():
                 if not (isinstance(v, (int, float, np.floating)) and np.isfinite(v) and v >= 0):
                     raise ValueError(f"State.{name}[{k!r}] must be a finite number >= 0, not {v!r}")
@@ -68,12 +72,14 @@ class State:
     def merged(self, **parts: Any) -> "State":
         """A copy with the given fields replaced."""
         fields = {"load_mw": self.load_mw, "sla_shortfall_mwh": dict(self.sla_shortfall_mwh),
-                  "peak_mw": dict(self.peak_mw), "soc_mwh": dict(self.soc_mwh)}
+                  "peak_mw": dict(self.peak_mw), "soc_mwh": dict(self.soc_mwh),
+                  "emissions_kg": dict(self.emissions_kg)}
         fields.update(parts)
         return State(**fields)
 
     def __reduce__(self) -> Any:  # MappingProxyType does not pickle
-        return (State, (self.load_mw, dict(self.sla_shortfall_mwh), dict(self.peak_mw), dict(self.soc_mwh)))
+        return (State, (self.load_mw, dict(self.sla_shortfall_mwh), dict(self.peak_mw), dict(self.soc_mwh),
+                        dict(self.emissions_kg)))
 
 
 @dataclass(frozen=True, eq=False)
