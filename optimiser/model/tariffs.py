@@ -98,7 +98,7 @@ class DemandCharge:
         reg.add_rows(m.demand_charge, "above_metered", hours,
                      [Lin(peak, month, 1.0, hours)] + [Lin(l.var, l.pos, -l.coef, l.row) for l in metered],
                      0.0, None, family="peak", doc="peak[month(t)] >= metered[t] [MW]")
-        rate = sc.config.demand_charge.usd_per_mw_month * share
+        rate = self.rates(reg, labels, share)
         idx = np.arange(len(labels))
 
         def allocate(sol: Any) -> list[np.ndarray]:
@@ -121,6 +121,11 @@ class DemandCharge:
             first_hour = np.array([np.flatnonzero(month == j)[0] for j in idx])
             np.add.at(constant, first_hour, -rate * carried)
         reg.add_term("demand_charge", "cost", [Lin(peak, idx, rate, -1)], hourly_constant=constant, allocate=allocate)
+
+    def rates(self, reg: Registry, labels: list[str], share: np.ndarray) -> np.ndarray:
+        """The charge per MW of each month's peak: ``usd_per_mw_month x share`` (a plan on
+        forecasts weighs it otherwise: :class:`~optimiser.model.planning.ProRataDemandCharge`). [$/MW]"""
+        return reg.window.config.demand_charge.usd_per_mw_month * share
 
     @staticmethod
     def handover(reg: Registry, res: Any) -> dict[str, Any]:
