@@ -11,6 +11,7 @@ import optimiser
 from optimiser.policies import (
     PolicyOptions,
     baseline_decisions,
+    compare,
     decisions_from,
     evaluate,
     run_policy,
@@ -93,14 +94,14 @@ def test_merit_fills_the_target_most_efficient_first():
     first. Price 20: GPU contract 3 x 100 - 3 x 20 = 240, A 7 x 80 = 560: 800."""
     gpu = {"name": "g", "capacity_mw": 3, "contract_mw": 3, "contract_usd_per_mw_per_h": 100}
     sc = tiny({"site": {"import_mw": 30}, "asic": [asic("b", 8, 40.0), asic("a", 8, 20.0)], "gpu": [gpu]}, [20])
-    res = run_policy(sc, "merit", options=PolicyOptions(target_mw=10))
+    res = run_policy(sc, "merit", settings=PolicyOptions(target_mw=10))
     assert res.dispatch["asic_a_mw"].tolist() == pytest.approx([7])
     assert res.dispatch["asic_b_mw"].tolist() == pytest.approx([0])
     assert res.objective_usd == pytest.approx(800.0)
     # a target column: 14 MW then 20 MW: A 8 and B 3, then A 8 and B 8
     sc2 = tiny({"site": {"import_mw": 30}, "asic": [asic("b", 8, 40.0), asic("a", 8, 20.0)], "gpu": [gpu]},
                [20, 20], target=[14.0, 20.0])
-    res = run_policy(sc2, "merit", options=PolicyOptions(target_mw="target"))
+    res = run_policy(sc2, "merit", settings=PolicyOptions(target_mw="target"))
     assert res.dispatch["asic_b_mw"].tolist() == pytest.approx([3, 8])
     with pytest.raises(optimiser.InputError, match="target"):
         run_policy(sc, "merit")
@@ -196,3 +197,80 @@ def test_baseline_decisions_shape_and_unknown_policy():
         PolicyOptions(strike_n=0)
     with pytest.raises(optimiser.InputError, match="keep_h"):
         PolicyOptions(window_h=24, keep_h=48)
+
+
+# ------------------------------------------------------------------------------------------------
+# the command line: dispatch run --policy ...
+# ------------------------------------------------------------------------------------------------
+
+TWO_WEEKS = ["--start", "2025-08-01", "--end", "2025-08-15"]
+
+
+def _cli(*args: str) -> int:
+    from optimiser.cli import main
+
+    return main([str(a) for a in args])
+
+
+def test_cli_writes_each_policy_in_the_results_format(example_dir, tmp_path, capsys):
+    import json
+
+    for policy in ("always-on", "strike", "breakeven", "rolling"):
+        out = tmp_path / policy
+        assert _cli("run", example_dir, "--out", out, "--policy", policy, *TWO_WEEKS, "--quiet") == 0
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["policy"]["name"] == policy
+        total = sum(summary["revenue_usd"].values()) - sum(summary["cost_usd"].values())
+        assert total == pytest.approx(summary["objective_usd"])
+        frame = __import__("pandas").read_csv(out / "dispatch.csv")
+        assert len(frame) == 14 * 24
+        assert frame["profit_usd"].sum() == pytest.approx(summary["objective_usd"], rel=1e-9)
+    assert _cli("run", example_dir, "--out", tmp_path / "merit", "--policy", "merit", "--target-mw", "150",
+                *TWO_WEEKS) == 0
+    printed = capsys.readouterr().out
+    assert "policy: merit (target_mw 150.0)" in printed and "no foresight" in printed
+
+
+def test_cli_rolling_on_a_forecast_column(tmp_path):
+    """A scenario folder with a forecast column: dispatch run --policy rolling --forecast COLUMN
+    reads it (and the alert column) with the scenario."""
+    import json
+
+    from optimiser.realdata import write_scenario_folder
+
+    sc = tiny({"site": {"import_mw": 10}, "asic": [asic("a", 10)]}, [20, 200, 20, 20], fc=[20, 20, 20, 20])
+    folder = write_scenario_folder(sc, tmp_path / "scen")
+    out = tmp_path / "out"
+    assert _cli("run", folder, "--out", out, "--policy", "rolling", "--forecast", "fc", "--window-h", "2",
+                "--keep-h", "1", "--quiet") == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["objective_usd"] == pytest.approx(1400.0)  # tests/test_rolling.py, the missed spike
+    assert summary["policy"]["forecast"] == "fc" and summary["policy"]["windows"] == 4
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--policy", "merit", "--strike-n", "3"], "--strike-n applies to --policy strike"),
+    (["--policy", "merit"], "needs a target load"),
+    (["--policy", "strike", "--strike-n", "0"], "--strike-n must be"),
+    (["--policy", "rolling", "--window-h", "24", "--keep-h", "48"], "keep_h"),
+    (["--policy", "rolling", "--forecast", "nothere"], "nothere"),
+    (["--policy", "always-on", "--extra", "x.py:f"], "--extra applies to --policy optimal"),
+])
+def test_cli_bad_policy_settings_are_bad_input(example_dir, tmp_path, capsys, args, message):
+    out = tmp_path / "out"
+    assert _cli("run", example_dir, "--out", out, *TWO_WEEKS, *args) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_compare_tabulates_profit_and_stream_groups(example_dir):
+    """compare(): one row a policy; the stream groups add up to the profit; the optimum's share is 1."""
+    sc = optimiser.load_scenario(example_dir, start="2025-08-01T00:00:00-05:00", end="2025-08-08T00:00:00-05:00")
+    table = compare(sc, ("optimal", "breakeven", "always-on"))
+    assert list(table.index) == ["optimal", "breakeven", "always-on"]
+    assert table.loc["optimal", "of_optimal"] == pytest.approx(1.0)
+    groups = [c for c in table.columns if c not in ("profit_usd", "of_optimal", "foresight")]
+    assert table[groups].sum(axis=1).to_numpy() == pytest.approx(table["profit_usd"].to_numpy())
+    assert (table["profit_usd"] <= table.loc["optimal", "profit_usd"] * (1 + 1e-9)).all()
+    assert table.loc["always-on", "reserves"] == 0.0
+    assert list(table["foresight"]) == ["perfect", "current hour", "none"]
