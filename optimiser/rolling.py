@@ -46,6 +46,7 @@ from .errors import InfeasibleError, InputError, Problem
 from .model import default_components, state_after
 from .model.core import gc_paused
 from .model.planning import CoincidentPeakAlerts, ProRataDemandCharge
+from .model.reuse import WindowModels
 from .model.tariffs import CoincidentPeak, DemandCharge
 from .model.window import State, Window
 from .policies import PolicyOptions, _mark, decisions_from, evaluate
@@ -55,6 +56,10 @@ __all__ = ["HOURS_PER_WEEK", "naive_forecast", "plan_components", "run_rolling"]
 
 HOURS_PER_WEEK = 168
 """The naive forecast's lag: the same hour a week earlier. [h]"""
+
+PLAN_COLD_CHECK_EVERY = 30
+"""Every this many warm plans, one is also solved cold and the objectives compared
+(:class:`~optimiser.WarmSolver`'s ``check_cold_every``; about a dozen checks a year)."""
 
 GC_EVERY = 25
 """Plans between two collections of the young garbage (the collector is paused meanwhile: each
@@ -153,9 +158,8 @@ def _check_columns(sc: Scenario, options: PolicyOptions) -> None:
         raise InputError(problems)
 
 
-def _kept_dispatch(m: Any, sol: Any) -> SimpleNamespace:
+def _kept_dispatch(reg: Any, sol: Any) -> SimpleNamespace:
     """The plan's columns (what the components hand on reads), as a results-like object."""
-    reg = m.dispatch
     cols: dict[str, np.ndarray] = {}
     for fn in reg.reporters:
         cols.update(fn(sol))
@@ -165,40 +169,48 @@ def _kept_dispatch(m: Any, sol: Any) -> SimpleNamespace:
 
 
 def _plan(sc: Scenario, s: int, options: PolicyOptions, column: np.ndarray | None, actual: np.ndarray,
-          state: State, ws: Any, decisions: dict[str, np.ndarray], forecast_used: np.ndarray,
-          reasons: dict[str, int]) -> State:
+          state: State, ws: Any, models: WindowModels, decisions: dict[str, np.ndarray],
+          forecast_used: np.ndarray, reasons: dict[str, int]) -> State:
     """Plan the window starting at hour ``s``, keep its first hours' decisions (into
     ``decisions`` and ``forecast_used``, in place) and return the state after them."""
-    from . import build
-
     n = sc.hours
     e = min(s + options.window_h, n)
     keep = min(options.keep_h, n - s)
     fc = naive_forecast(actual, s, e) if column is None else column[s:e]
     forecast_used[s : s + keep] = fc[:keep]
-    m = build(_PlanWindow(sc, s, e, state, fc), plan_components(sc, options.cp_alert))
+    w = _PlanWindow(sc, s, e, state, fc)
+    m, reg = models.model(w)
     try:
         sol = ws.solve_solution(m)
     except InfeasibleError as err:
-        raise InfeasibleError(f"the rolling plan made at {sc.timestamps[s]:%Y-%m-%dT%H:%MZ} (hours {s}..{e - 1}) "
-                              f"cannot be met: {err}") from None
+        if reg is not m.dispatch:  # updated in place: build it anew, for the diagnosis to read
+            m, reg = models.model(w, fresh=True)
+            try:
+                sol = ws.solve_solution(m)
+            except InfeasibleError as err2:
+                err = err2
+            else:
+                err = None
+        if err is not None:
+            raise InfeasibleError(f"the rolling plan made at {sc.timestamps[s]:%Y-%m-%dT%H:%MZ} (hours {s}..{e - 1}) "
+                                  f"cannot be met: {err}") from None
     for name, values in decisions_from(m, sol, keep).items():
         decisions.setdefault(name, np.zeros((values.shape[0], n)))[:, s : s + keep] = values
     why = (ws.last or {}).get("reason") or "warm"
     why = why.split(" (")[0]
     reasons[why] = reasons.get(why, 0) + 1
-    return state_after(m, _kept_dispatch(m, sol), stop=keep)
+    return state_after(SimpleNamespace(dispatch=reg), _kept_dispatch(reg, sol), stop=keep)
 
 
-def run_rolling(scenario: Scenario, options: PolicyOptions | None = None, **solve_options: Any) -> Any:
+def run_rolling(scenario: Scenario, settings: PolicyOptions | None = None, **solve_options: Any) -> Any:
     """Operate a scenario on a rolling horizon (see the module docstring) and settle it.
 
     Parameters
     ----------
     scenario
         The scenario, with actual prices, holding the ``forecast`` and ``cp_alert`` columns if
-        named (``load_scenario(..., extra_columns=options.columns("rolling"))``).
-    options
+        named (``load_scenario(..., extra_columns=settings.columns("rolling"))``).
+    settings
         ``window_h``, ``keep_h``, ``forecast``, ``cp_alert`` (:class:`~optimiser.policies.PolicyOptions`).
     **solve_options
         ``options``, ``time_limit``, ``rel_gap``, ``allow_nonoptimal``, ``log`` for every solve.
@@ -219,7 +231,7 @@ def run_rolling(scenario: Scenario, options: PolicyOptions | None = None, **solv
     """
     from .warm import WarmSolver
 
-    options = options or PolicyOptions()
+    options = settings or PolicyOptions()
     _check_columns(scenario, options)
     sc = scenario
     n = sc.hours
@@ -227,19 +239,20 @@ def run_rolling(scenario: Scenario, options: PolicyOptions | None = None, **solv
     column = None if options.forecast == "naive" else sc.data[options.forecast].to_numpy(float)
     ws = WarmSolver(options=solve_options.get("options"), time_limit=solve_options.get("time_limit"),
                     rel_gap=solve_options.get("rel_gap"), allow_nonoptimal=solve_options.get("allow_nonoptimal", False),
-                    log=solve_options.get("log", False))
+                    log=solve_options.get("log", False), check_cold_every=PLAN_COLD_CHECK_EVERY)
     decisions: dict[str, np.ndarray] = {}
     forecast_used = np.empty(n)
     state = State()
     reasons: dict[str, int] = {}
     t0 = time.perf_counter()
     windows = 0
+    models = WindowModels(lambda w: plan_components(w, options.cp_alert))
     with gc_paused():  # each plan leaves a model's worth of cyclic garbage: collected every few plans
         for s in range(0, n, options.keep_h):
             windows += 1
             if windows % GC_EVERY == 0:
                 gc.collect(1)
-            state = _plan(sc, s, options, column, actual, state, ws, decisions, forecast_used, reasons)
+            state = _plan(sc, s, options, column, actual, state, ws, models, decisions, forecast_used, reasons)
     plan_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     res = evaluate(sc, decisions, policy="rolling", **solve_options)
@@ -247,7 +260,8 @@ def run_rolling(scenario: Scenario, options: PolicyOptions | None = None, **solv
     err = forecast_used - actual
     info: dict[str, Any] = {
         "windows": windows,
-        "plans": {"warm": ws.stats["warm"], "cold": ws.stats["cold"], "why_cold": reasons,
+        "plans": {"built": models.built, "updated_in_place": models.updated,
+                  "warm": ws.stats["warm"], "cold": ws.stats["cold"], "why_cold": reasons,
                   "cold_checks": ws.stats["cold_checks"], "mismatches": ws.stats["mismatches"]},
         "forecast_error_usd_per_mwh": {"mean": float(err.mean()), "mean_absolute": float(np.abs(err).mean()),
                                        "max_absolute": float(np.abs(err).max())},

@@ -16,7 +16,7 @@ from tests.test_tiny import asic, tiny
 
 
 def rolling(sc, **options):
-    return run_policy(sc, "rolling", options=PolicyOptions(**options))
+    return run_policy(sc, "rolling", settings=PolicyOptions(**options))
 
 
 def test_naive_forecast():
@@ -180,3 +180,26 @@ def test_settlement_of_the_whole_horizon_is_evaluate(fortnight):
     res = rolling(fortnight)
     again = evaluate(fortnight, {k: np.array(v) for k, v in _decisions(res, fortnight).items()})
     assert again.objective_usd == pytest.approx(res.objective_usd, rel=1e-9)
+
+
+def test_models_updated_in_place_compile_to_fresh_builds(fortnight):
+    """Every plan of a fortnight (across a month boundary): the template updated in place compiles
+    to the LP a fresh build of the same window compiles to, number for number."""
+    from optimiser.lp import compile_lp
+    from optimiser.model.reuse import WindowModels
+    from optimiser.rolling import _PlanWindow, plan_components
+
+    price = fortnight.data["price_usd_per_mwh"].to_numpy()
+    models = WindowModels(lambda w: plan_components(w, None))
+    state = State(load_mw=150.0, peak_mw={"2025-07": 200.0}, sla_shortfall_mwh={("tenant-a", "2025-07"): 10.0})
+    for s in range(0, fortnight.hours - 24, 24):
+        w = _PlanWindow(fortnight, s, s + 48, state, 0.9 * price[s : s + 48] + s)
+        m, reg = models.model(w)
+        a = compile_lp(m)
+        b = compile_lp(optimiser.build(w, plan_components(w, None)))
+        assert a.shape == b.shape
+        for field in ("c", "row_lo", "row_hi", "col_lo", "col_hi"):
+            assert np.array_equal(getattr(a, field), getattr(b, field)), (s, field)
+        assert a.offset == pytest.approx(b.offset, rel=1e-12)
+        assert np.array_equal(a.matrix.indices, b.matrix.indices) and np.array_equal(a.matrix.data, b.matrix.data)
+    assert models.updated >= 7 and models.built >= 2  # a new template after the month boundary

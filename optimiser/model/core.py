@@ -637,13 +637,7 @@ def _build_into(m: Any, scenario: Scenario | Window, components: Sequence[Any] |
     reg.prefix = "" if m.parent_block() is None else m.name
     m.T = pyo.RangeSet(0, reg.n - 1, doc="Hours of the horizon (0 = first hour)")
     reg.T = m.T
-    for comp in comps:
-        comp.build(m, reg)
-        reg.components.append(comp)
-    for comp in comps:
-        link = getattr(comp, "link", None)
-        if link is not None:
-            link(m, reg)
+    run_components(m, reg, comps)
     hours = np.arange(reg.n)
     load_lins = reg.load_lins()
     load_rows: list[_Rows] = []
@@ -664,6 +658,18 @@ def _build_into(m: Any, scenario: Scenario | Window, components: Sequence[Any] |
             m, kind, pyo.Any, list(named), lambda name, named=named: term_expression(reg, named[name]),
             f"{kind.capitalize()} streams [$]", reg.lazy)
     return reg
+
+
+def run_components(m: Any, reg: "Registry", components: Sequence[Any]) -> None:
+    """Every component's ``build`` on ``m`` (kept in ``reg.components``), then every component's
+    ``link``: so the order in which they are given never changes the model."""
+    for comp in components:
+        comp.build(m, reg)
+        reg.components.append(comp)
+    for comp in components:
+        link = getattr(comp, "link", None)
+        if link is not None:
+            link(m, reg)
 
 
 def add_term(m: Any, name: str, expr: Any, kind: Literal["revenue", "cost"]) -> None:
