@@ -10,8 +10,10 @@ The procedure (docs/operations.md, "Rolling horizon"), with ``W = window_h`` and
    ``"naive"`` (:func:`naive_forecast`). Coincident-peak hours are not known in advance: the plan
    charges ``rate x alert[t]`` per MW metered (:class:`~optimiser.model.planning.CoincidentPeakAlerts`,
    ``cp_alert``), or nothing without an alert column. The monthly demand charge is weighed pro
-   rata (:class:`~optimiser.model.planning.ProRataDemandCharge`). Every other input (Bitcoin,
-   reserve and GPU spot prices, availability, outages, carbon intensity) is taken as known.
+   rata (:class:`~optimiser.model.planning.ProRataDemandCharge`), and a cyclic battery ends each
+   plan with the horizon's initial charge (:class:`~optimiser.model.planning.PlanBatteries`).
+   Every other input (Bitcoin, reserve and GPU spot prices, availability, outages, carbon
+   intensity) is taken as known.
 2. **Keep.** The plan's decisions for its first ``K`` hours are kept: each fleet's power, GPU
    firm and spot power, reserve offers, battery charge and discharge
    (:data:`~optimiser.policies.DECISION_VARIABLES`).
@@ -45,7 +47,8 @@ import pandas as pd
 from .errors import InfeasibleError, InputError, Problem
 from .model import default_components, state_after
 from .model.core import gc_paused
-from .model.planning import CoincidentPeakAlerts, ProRataDemandCharge
+from .model.battery import Batteries
+from .model.planning import CoincidentPeakAlerts, PlanBatteries, ProRataDemandCharge
 from .model.reuse import WindowModels
 from .model.tariffs import CoincidentPeak, DemandCharge
 from .model.window import State, Window
@@ -133,6 +136,8 @@ def plan_components(scenario: Scenario | Window, cp_alert: str | None) -> list[A
                 comps.append(CoincidentPeakAlerts(cp_alert))
         elif isinstance(c, DemandCharge):
             comps.append(ProRataDemandCharge())
+        elif isinstance(c, Batteries):
+            comps.append(PlanBatteries())
         else:
             comps.append(c)
     return comps

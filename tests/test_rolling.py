@@ -203,3 +203,34 @@ def test_models_updated_in_place_compile_to_fresh_builds(fortnight):
         assert a.offset == pytest.approx(b.offset, rel=1e-12)
         assert np.array_equal(a.matrix.indices, b.matrix.indices) and np.array_equal(a.matrix.data, b.matrix.data)
     assert models.updated >= 7 and models.built >= 2  # a new template after the month boundary
+
+
+def test_day_ahead_forecast_column_from_the_real_data(data_dir):
+    """with_day_ahead_forecast adds the published day-ahead price of each hour (first hour of the
+    CPT year 2024: 2024-01-01T06Z, the day-ahead file's value for that hour)."""
+    import pandas as pd
+
+    from optimiser.realdata import FORECAST_COLUMN, ercot_scenario, with_day_ahead_forecast
+
+    sc = with_day_ahead_forecast(ercot_scenario(data_dir, year=2024, end="2024-01-08T06:00:00Z"), data_dir)
+    dam = pd.read_csv(data_dir / "ercot_dam_spp_hourly_HB_WEST.csv", index_col="timestamp")
+    assert sc.data[FORECAST_COLUMN].iloc[0] == pytest.approx(dam.loc["2024-01-01T06:00:00Z", "price_usd_per_mwh"])
+    res = rolling(sc, forecast=FORECAST_COLUMN)
+    assert res.summary["policy"]["windows"] == 7
+    assert res.objective_usd <= optimiser.run(sc).objective_usd
+
+
+def test_rolling_with_a_battery_and_an_emissions_cap():
+    """A battery (cyclic at each plan's end) and a 12 t cap over the horizon, carried from plan to
+    plan in State.emissions_kg: the settled horizon keeps the cap and the battery's end, and its
+    streams add up."""
+    battery = {"name": "b", "power_mw": 5, "energy_mwh": 10, "round_trip_efficiency": 0.81}
+    price = [20, 80, 20, 300, 20, 20, 500, 20]
+    sc = tiny({"site": {"import_mw": 20}, "asic": [asic("a", 10)], "battery": [battery],
+               "carbon": {"average_column": "avg", "cap_t": 12.0}}, price, fc=price, avg=[400] * 8)
+    res = rolling(sc, window_h=4, keep_h=2, forecast="fc")
+    assert res.summary["carbon"]["emissions_t"] <= 12.0 + 1e-6
+    assert res.dispatch["battery_b_soc_mwh"].iloc[-1] >= 5.0 - 1e-6
+    total = sum(res.summary["revenue_usd"].values()) - sum(res.summary["cost_usd"].values())
+    assert total == pytest.approx(res.objective_usd)
+    assert res.objective_usd <= optimiser.run(sc).objective_usd + 1e-6

@@ -15,6 +15,13 @@ charges each MW it adds above the month-to-date peak (``State.peak_mw``) at the 
 times its share of what is left of the month, ``hours of the month in the plan / hours of the
 month from the plan's start to the month's end``: a small part early in the month, all of it in
 the month's last plan (:class:`ProRataDemandCharge`). The settlement bills the month's peak.
+
+**A cyclic battery ends each plan where the horizon began.** A plan keeps only its first hours,
+so a battery that returned at each plan's end to what that plan started with could end the
+settled horizon lower than it began, which a cyclic end forbids. A plan's cyclic battery must
+therefore end its plan with at least the horizon's initial charge (``initial_soc x
+energy_mwh``, at most ``max_soc x energy_mwh``; :class:`PlanBatteries`); the last plan ends the
+horizon, so the settled horizon meets the cyclic end.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..scenario import parse_timestamp
+from .battery import Batteries
 from .core import Lin, Registry
 from .site import metered_lins
 from .tariffs import DemandCharge
@@ -86,3 +94,13 @@ class ProRataDemandCharge(DemandCharge):
         used, in_plan = np.unique(of_hour[w.start : w.stop], return_counts=True)
         left = np.bincount(of_hour[w.start :], minlength=int(used.max()) + 1)[used]
         return super().rates(reg, labels, share) * in_plan / left
+
+
+class PlanBatteries(Batteries):
+    """A plan's batteries: a cyclic one ends the plan with at least the horizon's initial charge
+    (see the module docstring)."""
+
+    @staticmethod
+    def end_target(battery: Any, start_mwh: float) -> float:
+        """``min(initial_soc, max_soc) x energy_mwh``, whatever the plan started with. [MWh]"""
+        return min(battery.initial_soc, battery.max_soc) * battery.energy_mwh
