@@ -202,7 +202,10 @@ def test_models_updated_in_place_compile_to_fresh_builds(fortnight):
             assert np.array_equal(getattr(a, field), getattr(b, field)), (s, field)
         assert a.offset == pytest.approx(b.offset, rel=1e-12)
         assert np.array_equal(a.matrix.indices, b.matrix.indices) and np.array_equal(a.matrix.data, b.matrix.data)
-    assert models.updated >= 7 and models.built >= 2  # a new template after the month boundary
+    from optimiser.model import _lazy
+
+    if _lazy.LAZY:  # on Pyomo's public-API route every window is built
+        assert models.updated >= 7 and models.built >= 2  # a new template after the month boundary
 
 
 def test_day_ahead_forecast_column_from_the_real_data(data_dir):
