@@ -127,8 +127,9 @@ class _PlanWindow(Window):
 
 def plan_components(scenario: Scenario | Window, cp_alert: str | None) -> list[Any]:
     """The components of a plan: the scenario's, with the coincident-peak charge on the hours
-    listed replaced by the alerts' expected charge (or left out without ``cp_alert``) and the
-    demand charge weighed pro rata (:mod:`optimiser.model.planning`)."""
+    listed replaced by the alerts' expected charge (or left out without ``cp_alert``), the
+    demand charge weighed pro rata and a cyclic battery ending at the horizon's initial charge
+    (:mod:`optimiser.model.planning`)."""
     comps = []
     for c in default_components(scenario):
         if isinstance(c, CoincidentPeak):
@@ -201,9 +202,10 @@ def _plan(sc: Scenario, s: int, options: PolicyOptions, column: np.ndarray | Non
                                   f"cannot be met: {err}") from None
     for name, values in decisions_from(m, sol, keep).items():
         decisions.setdefault(name, np.zeros((values.shape[0], n)))[:, s : s + keep] = values
-    why = (ws.last or {}).get("reason") or "warm"
-    why = why.split(" (")[0]
-    reasons[why] = reasons.get(why, 0) + 1
+    why = (ws.last or {}).get("reason")
+    if why:  # handed over whole: why, without the shapes (" (288 x 385 -> ...)")
+        why = why.split(" (")[0]
+        reasons[why] = reasons.get(why, 0) + 1
     return state_after(SimpleNamespace(dispatch=reg), _kept_dispatch(reg, sol), stop=keep)
 
 
