@@ -1,7 +1,7 @@
 """``make bench``: how long ``dispatch run`` takes, step by step, against the yardstick.
 
-Modes (combinable; none given = ``--main --edits --scale --warm --sweep``, what ``make bench`` runs, about
-eight minutes):
+Modes (combinable; none given = ``--main --edits --scale --warm --sweep --rolling``, what ``make bench``
+runs, about twelve minutes):
 
 ``--main``
     The default year (``scenarios/example``) and a five-year horizon (the year's inputs tiled)
@@ -41,6 +41,14 @@ eight minutes):
     update or pass + solve, and with the results made), speed-up and iterations; every objective
     asserted equal to the cold one (relative 1e-7). Then a 48-hour window cut from the example
     built, solved and its results made (median of 30), cold and warm over consecutive windows.
+
+``--rolling``
+    A rolling-horizon year (``dispatch run --policy rolling``: 365 daily plans with a 48-hour
+    look-ahead on the naive forecast, then the settlement) against the perfect-foresight year,
+    in-process in fresh processes taking turns (read, then planning and settlement, or build,
+    solve and results) and as whole ``dispatch run`` processes; with the real data, also the
+    ERCOT 2024 year (:func:`optimiser.realdata.ercot_scenario`). Target: the rolling year
+    within 3x the perfect-foresight year, in-process and as a whole process.
 
 Every measurement runs in a fresh child process; nothing is timed inside this one. Figures go
 to stdout as tables and, with ``--json FILE``, as JSON. See docs/performance.md.
@@ -444,6 +452,90 @@ def child_warm(folder: str) -> dict:
     for c, w in zip(rolling["cold"], rolling["warm"]):
         assert abs(c["objective_usd"] - w["objective_usd"]) <= 1e-7 * max(1.0, abs(c["objective_usd"]))
     report["window"] = {"hours": windows[0].hours, "same": one, "rolling": rolling}
+    return report
+
+
+ROLLING_WINDOW_H, ROLLING_KEEP_H = 48, 24
+
+
+def child_rolling(folder: str, first: str) -> dict:
+    """In one fresh process: the perfect-foresight year and the rolling-horizon year, ``first``
+    first. ``folder`` is a scenario folder, or ``ercot-2024`` for the real-data year."""
+    import optimiser
+    from optimiser.policies import PolicyOptions
+    from optimiser.rolling import run_rolling
+
+    def scenario() -> "optimiser.Scenario":
+        if folder == "ercot-2024":
+            from optimiser.realdata import ercot_scenario
+
+            return ercot_scenario(year=2024)
+        return optimiser.load_scenario(folder)
+
+    out: dict[str, Any] = {}
+    order = ["perfect", "rolling"] if first == "perfect" else ["rolling", "perfect"]
+    for side in order:
+        t0, c0 = time.perf_counter(), time.process_time()
+        sc = scenario()
+        t1 = time.perf_counter()
+        if side == "perfect":
+            res = optimiser.solve(optimiser.build(sc), load_solution=False)
+            extra = {"build_s": res.summary["solver"]["build_s"], "solve_s": res.summary["solver"]["solve_s"],
+                     "iterations": res.summary["solver"]["iterations"]}
+        else:
+            res = run_rolling(sc, PolicyOptions(window_h=ROLLING_WINDOW_H, keep_h=ROLLING_KEEP_H))
+            p = res.summary["policy"]
+            extra = {"plans_s": p["timing_s"]["plans"], "settlement_s": p["timing_s"]["settlement"],
+                     "windows": p["windows"], "warm": p["plans"]["warm"], "cold": p["plans"]["cold"]}
+        out[side] = {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, "read_s": t1 - t0,
+                     "objective_usd": res.objective_usd, "hours": sc.hours, **extra}
+    return out
+
+
+def rolling_table(work: Path, repeat: int, verdicts: Verdicts, data: bool) -> dict:
+    """``--rolling``: the rolling-horizon year against the perfect-foresight year (medians)."""
+    med = statistics.median
+    report: dict[str, Any] = {}
+    cases = [("example year", str(EXAMPLE))] + ([("ERCOT 2024 (real data)", "ercot-2024")] if data else [])
+    print(f"\n== rolling horizon: {ROLLING_WINDOW_H}-hour plans keeping {ROLLING_KEEP_H} h, naive forecast, then "
+          f"the settlement; against the perfect-foresight year; medians of {repeat} fresh processes each ==",
+          flush=True)
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    for label, folder in cases:
+        runs = []
+        for i in range(repeat):
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "rolling", folder, "--out",
+                   str(work / "unused"), "--case", "perfect" if i % 2 == 0 else "rolling"]
+            _, _, text = _run_child(cmd)
+            runs.append(json.loads(text.strip().splitlines()[-1]))
+        pf = {k: med(r["perfect"][k] for r in runs) for k in ("wall_s", "cpu_s", "read_s", "build_s", "solve_s")}
+        rh = {k: med(r["rolling"][k] for r in runs) for k in ("wall_s", "cpu_s", "read_s", "plans_s", "settlement_s")}
+        r0 = runs[0]["rolling"]
+        rows = [["perfect foresight (one solve)", pf["read_s"], pf["wall_s"] - pf["read_s"], pf["wall_s"], pf["cpu_s"],
+                 runs[0]["perfect"]["objective_usd"] / 1e6],
+                ["rolling horizon (plans + settlement)", rh["read_s"], rh["wall_s"] - rh["read_s"], rh["wall_s"],
+                 rh["cpu_s"], r0["objective_usd"] / 1e6],
+                ["ratio rolling / perfect", rh["read_s"] / pf["read_s"], (rh["wall_s"] - rh["read_s"])
+                 / (pf["wall_s"] - pf["read_s"]), rh["wall_s"] / pf["wall_s"], rh["cpu_s"] / pf["cpu_s"], ""]]
+        print(f"\n{label}: {r0['hours']} h; rolling: {r0['windows']} plans ({r0['warm']} warm, {r0['cold']} cold), "
+              f"planning {rh['plans_s']:.2f} s ({1000 * rh['plans_s'] / r0['windows']:.1f} ms a plan), settlement "
+              f"{rh['settlement_s']:.2f} s")
+        print(_fmt_table(["", "read", "after reading", "in-process", "CPU time", "objective M$"], rows))
+        verdicts.target(f"{label}: rolling-horizon year / perfect-foresight year, in-process",
+                        rh["wall_s"] / pf["wall_s"], 3.0)
+        report[label] = {"runs": runs, "perfect": pf, "rolling": rh}
+    out = work / "rolling-whole"
+    whole = _alternating({
+        "perfect": _dispatch_cmd() + ["run", str(EXAMPLE), "--out", str(out / "pf"), "-q"],
+        "rolling": _dispatch_cmd() + ["run", str(EXAMPLE), "--out", str(out / "rh"), "-q", "--policy", "rolling"],
+    }, repeat)
+    print(f"\nwhole processes (dispatch run, example year): perfect foresight {whole['perfect']['wall_s']:.2f} s, "
+          f"rolling {whole['rolling']['wall_s']:.2f} s (peak {whole['rolling']['peak_mb']:.0f} MB)")
+    verdicts.target("example year: dispatch run --policy rolling / dispatch run, whole process",
+                    whole["rolling"]["wall_s"] / whole["perfect"]["wall_s"], 3.0)
+    report["whole"] = whole
+    report["load_average"] = os.getloadavg()
+    print(f"load average after: {' '.join(f'{x:.1f}' for x in report['load_average'])}")
     return report
 
 
@@ -928,14 +1020,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--edits", action="store_true", help="the year edited as the README and notebooks do")
     p.add_argument("--warm", action="store_true", help="warm re-solves of variants against cold ones; 48-hour windows")
     p.add_argument("--sweep", action="store_true", help="100 one-year variants through dispatch sweep")
+    p.add_argument("--rolling", action="store_true", help="a rolling-horizon year against the perfect-foresight year")
     p.add_argument("--only", action="append", help="with --solvers: only this configuration (repeatable)")
     p.add_argument("--repeat", type=int, default=5, help="runs per measurement (median; default 5)")
     p.add_argument("--time-limit", type=float, default=600.0, help="per solve with --solvers [s]")
     p.add_argument("-O", "--solver-option", action="append", default=[], metavar="KEY=VALUE",
                    help="HiGHS option for --main/--scale runs (both ours and the yardstick)")
     p.add_argument("--json", type=Path, help="also write the figures here")
-    p.add_argument("--child", choices=["ours", "yardstick", "solver", "edit", "warm"], help=argparse.SUPPRESS)
-    p.add_argument("--case", choices=list(EDITS), default="unedited", help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=["ours", "yardstick", "solver", "edit", "warm", "rolling"],
+                   help=argparse.SUPPRESS)
+    p.add_argument("--case", choices=[*EDITS, "perfect", "rolling"], default="unedited", help=argparse.SUPPRESS)
     p.add_argument("scenario", nargs="?", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     p.add_argument("--start", help=argparse.SUPPRESS)
@@ -949,6 +1043,8 @@ def main(argv: list[str] | None = None) -> int:
             res = child_ours(args.scenario, args.out, args.start, args.end, opts)
         elif args.child == "warm":
             res = child_warm(args.scenario)
+        elif args.child == "rolling":
+            res = child_rolling(args.scenario, args.case)
         elif args.child == "yardstick":
             res = child_yardstick(args.scenario, args.out, args.start, args.end, opts, args.case)
         elif args.child == "edit":
@@ -970,8 +1066,9 @@ def main(argv: list[str] | None = None) -> int:
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     print(f"HiGHS options: {options}")
     report: dict[str, Any] = {"machine": info, "options": options}
-    if not (args.main or args.scale or args.solvers or args.whatif or args.edits or args.warm or args.sweep):
-        args.main = args.scale = args.edits = args.warm = args.sweep = True
+    if not (args.main or args.scale or args.solvers or args.whatif or args.edits or args.warm or args.sweep
+            or args.rolling):
+        args.main = args.scale = args.edits = args.warm = args.sweep = args.rolling = True
     verdicts = Verdicts()
     with tempfile.TemporaryDirectory(prefix="dispatch-bench-") as tmp:
         work = Path(tmp)
@@ -991,6 +1088,11 @@ def main(argv: list[str] | None = None) -> int:
             from sweep_bench import sweep_table
 
             report["sweep"] = sweep_table(work / "sweep", verdicts)
+        if args.rolling:
+            from optimiser.realdata import default_data_dir
+
+            data = (default_data_dir() / "ercot_rtm_spp_hourly_HB_WEST.csv").is_file()
+            report["rolling"] = rolling_table(work, max(1, min(args.repeat, 3)), verdicts, data)
     report["targets"] = verdicts.lines
     report["objective_mismatches"] = verdicts.mismatches
     if args.json:

@@ -50,6 +50,7 @@ def run(
     out: str | Path | None = None,
     *,
     extra: "Extra | None" = None,
+    policy: str = "optimal",
     **solve_options: Any,
 ) -> Results:
     """Load (if given a folder), build, apply ``extra``, solve and, if ``out`` is given, write the
@@ -68,6 +69,11 @@ def run(
         add constraints, variables and terms with Pyomo and :func:`add_revenue` /
         :func:`add_cost`), or its name ``"module:function"`` / ``"path/file.py:function"``, or a
         list of them, called in order. See :mod:`optimiser.extra`.
+    policy
+        ``"optimal"`` (default: the LP's own decisions, perfect foresight), a baseline
+        (``"always-on"``, ``"strike"``, ``"breakeven"``, ``"merit"``) or ``"rolling"`` (plans on
+        forecasts): see :func:`optimiser.policies.run_policy`, which takes the policy's settings
+        (``strike_n=3``, ``forecast="dam_price"``...) among ``solve_options``.
     **solve_options
         For :func:`solve` (``options``, ``time_limit``, ``allow_nonoptimal``, ...).
 
@@ -78,6 +84,10 @@ def run(
     """
     from .extra import apply_extras, resolve_extras
 
+    if policy != "optimal":
+        from .policies import run_policy
+
+        return run_policy(scenario, policy, out, extra=extra, **solve_options)
     fns = resolve_extras(extra)  # a bad name fails before anything is read
     if out is not None:
         from .outdir import check_results_folder

@@ -61,6 +61,24 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--extra", action="append", default=[], metavar="MODULE:FUNCTION",
                    help="call FUNCTION(m) on the built model before solving, to add constraints or terms; "
                         "MODULE is a dotted importable module or a path/to/file.py (repeatable)")
+    pol = r.add_argument_group("operating policy (docs/operations.md)")
+    pol.add_argument("--policy", default="optimal",
+                     choices=["optimal", "always-on", "strike", "breakeven", "merit", "rolling"],
+                     help="optimal (default: perfect foresight, an upper bound), a baseline rule, or a rolling "
+                          "horizon on forecasts; the decisions are settled with the same accounting")
+    pol.add_argument("--strike-n", type=int, metavar="N", help="strike: hours above the strike price that stop "
+                                                                 "a fleet (default 2)")
+    pol.add_argument("--strike-m", type=int, metavar="M", help="strike: hours at or below it that restart it "
+                                                                 "(default 4)")
+    pol.add_argument("--target-mw", metavar="MW|COLUMN", help="merit: the load to fill at the meter, MW or an "
+                                                               "input column")
+    pol.add_argument("--window-h", type=int, metavar="H", help="rolling: hours each plan covers (default 48)")
+    pol.add_argument("--keep-h", type=int, metavar="H", help="rolling: hours of each plan kept (default 24)")
+    pol.add_argument("--forecast", metavar="COLUMN|naive",
+                     help="rolling: the input column forecasting the price (e.g. a day-ahead price), or naive "
+                          "(the same hour a week earlier; default)")
+    pol.add_argument("--cp-alert", metavar="COLUMN", help="rolling: an input column of coincident-peak alerts "
+                                                           "(probability 0..1 each hour)")
     sw = sub.add_parser("sweep", help="solve many variants of a scenario (a grid and a list of cases), warm-started; "
                                       "run it again to finish an interrupted sweep")
     sw.add_argument("spec", type=Path, help="the sweep spec (TOML: base, [grid], [[case]]; docs/sweeps.md)")
@@ -154,10 +172,15 @@ def format_summary(summary: dict[str, Any], timings: dict[str, float]) -> str:
     from .safety import escape
 
     lines = [f"{escape(summary['scenario'])}: {summary['hours']} h, {summary['start']} .. {summary['end']}"]
-    if "assumptions" in summary:
-        a = summary["assumptions"]
-        lines.append(f"assumes {a['foresight']} foresight (every price, Bitcoin input and coincident-peak hour known in")
-        lines.append(f"advance): the objective is an upper bound; metering: {a['metering']}")
+    a = summary.get("assumptions", {})
+    policy = summary.get("policy", {}).get("name", "optimal")
+    if a.get("foresight", "perfect") == "perfect":
+        if a:
+            lines.append(f"assumes {a['foresight']} foresight (every price, Bitcoin input and coincident-peak hour "
+                         "known in")
+            lines.append(f"advance): the objective is an upper bound; metering: {a['metering']}")
+    else:
+        lines += _policy_lines(summary["policy"], a)
     lines.append("")
     lines.append(f"{'profit by stream':<34}{'USD':>16}")
     for k, v in summary["revenue_usd"].items():
@@ -184,6 +207,25 @@ def format_summary(summary: dict[str, Any], timings: dict[str, float]) -> str:
     for w in summary.get("warnings", []):
         lines.append(f"warning: {escape(w)}")
     return "\n".join(lines)
+
+
+def _policy_lines(policy: dict[str, Any], assumptions: dict[str, Any]) -> list[str]:
+    """What a policy run prints under its title: the policy, what it knew, what it did."""
+    settings = {k: v for k, v in policy.items() if k in ("strike_n", "strike_m", "target_mw", "window_h", "keep_h",
+                                                           "forecast", "cp_alert") and v is not None}
+    head = f"policy: {policy['name']}" + (" (" + ", ".join(f"{k} {v}" for k, v in settings.items()) + ")"
+                                          if settings else "")
+    lines = [head, f"assumes {assumptions.get('meaning', '')}; metering: {assumptions.get('metering', '')}"]
+    if "plans" in policy:
+        p = policy["plans"]
+        err = policy["forecast_error_usd_per_mwh"]
+        t = policy["timing_s"]
+        lines.append(f"{policy['windows']} plans ({p['warm']} solved warm), forecast error {err['mean_absolute']:,.2f} "
+                     f"$/MWh mean absolute; planning {t['plans']:.2f} s, settlement {t['settlement']:.2f} s")
+    repairs = {k: v for k, v in policy.get("repairs", {}).items() if v > 1e-6}
+    if repairs:
+        lines.append("changed to respect the site's limits: " + ", ".join(f"{k} {v:,.0f}" for k, v in repairs.items()))
+    return lines
 
 
 #: Longest line of an error message printed; longer ones are cut (a value quoted whole by mistake).
@@ -342,36 +384,46 @@ def _command(args: argparse.Namespace, argv: list[str], state: _Run) -> int:
     # run: everything that can be checked without reading the scenario is checked first
     from .extra import resolve_extras
 
+    policy_options = _policy_options(args)
     extras = resolve_extras(args.extra)  # a bad --extra fails before anything is read
     out = check_results_folder(args.out)
     options = check_options(dict(args.solver_option))  # values of HiGHS's types ("1" -> true for a switch)
     check_options({**({} if args.time_limit is None else {"time_limit": args.time_limit}),
                    **({} if args.rel_gap is None else {"mip_rel_gap": args.rel_gap})})
     t0 = time.perf_counter()
-    sc = load_scenario(args.scenario, start=args.start, end=args.end)
+    sc = load_scenario(args.scenario, start=args.start, end=args.end,
+                       extra_columns=policy_options.columns(args.policy))
     input_files(sc)  # hash the inputs now, as read (provenance.py remembers the hashes)
     t1 = time.perf_counter()
-    m = build(sc)
-    for spec, fn in zip(args.extra, extras):
-        try:
-            fn(m)
-        except DispatchError:
-            raise
-        except Exception as err:  # the user's code failed: name it, no traceback
-            raise InputError(f"--extra {spec} raised {type(err).__name__}: {err}") from err
-    t2 = time.perf_counter()
-    res = solve(m, options=options, time_limit=args.time_limit, rel_gap=args.rel_gap,
-                allow_nonoptimal=args.allow_nonoptimal, load_solution=False, log=args.solver_log)
-    t3 = time.perf_counter()
+    if args.policy != "optimal":
+        from .policies import run_policy
+
+        res = run_policy(sc, args.policy, settings=policy_options, options=options, time_limit=args.time_limit,
+                         rel_gap=args.rel_gap, allow_nonoptimal=args.allow_nonoptimal, log=args.solver_log)
+        t3 = time.perf_counter()
+        steps = {"read": t1 - t0, "policy": res.summary["policy"]["wall_s"]}
+    else:
+        m = build(sc)
+        for spec, fn in zip(args.extra, extras):
+            try:
+                fn(m)
+            except DispatchError:
+                raise
+            except Exception as err:  # the user's code failed: name it, no traceback
+                raise InputError(f"--extra {spec} raised {type(err).__name__}: {err}") from err
+        t2 = time.perf_counter()
+        res = solve(m, options=options, time_limit=args.time_limit, rel_gap=args.rel_gap,
+                    allow_nonoptimal=args.allow_nonoptimal, load_solution=False, log=args.solver_log)
+        t3 = time.perf_counter()
+        steps = {"read": t1 - t0, "build": t2 - t1, "hand-over": res.summary["solver"]["handover_s"],
+                 "solve": res.summary["solver"]["solve_s"]}
     res.summary["solver"]["read_s"] = t1 - t0
     res.summary["provenance"]["command"] = ["dispatch", *argv]
     state.out, state.run_id = out, res.summary["provenance"]["run_id"]
     res.write(out)
     t4 = time.perf_counter()
     if not args.quiet:
-        timings = {"read": t1 - t0, "build": t2 - t1, "hand-over": res.summary["solver"]["handover_s"],
-                   "solve": res.summary["solver"]["solve_s"], "write": t4 - t3}
-        print(format_summary(res.summary, timings))
+        print(format_summary(res.summary, {**steps, "write": t4 - t3}))
         print(f"results: {escape(args.out)}/dispatch.csv, {escape(args.out)}/summary.json")
     report_after(args, [out])
     # The process is about to exit: move the model's objects out of the collector's reach so
@@ -425,6 +477,39 @@ def _sweep(args: argparse.Namespace) -> int:
         if cases:
             report_after(args, cases, out=out / "report")
     return 0
+
+
+_POLICY_FLAGS = {"strike_n": "strike", "strike_m": "strike", "target_mw": "merit", "window_h": "rolling",
+                 "keep_h": "rolling", "forecast": "rolling", "cp_alert": "rolling"}
+
+
+def _policy_options(args: argparse.Namespace) -> Any:
+    """The policy's settings from the command line; a setting given for another policy, or
+    ``--extra`` with a policy other than ``optimal``, is bad input naming the flag."""
+    from .errors import InputError, Problem
+    from .policies import PolicyOptions
+
+    problems = []
+    given = {k: getattr(args, k) for k in _POLICY_FLAGS if getattr(args, k) is not None}
+    for k in given:
+        if _POLICY_FLAGS[k] != args.policy:
+            problems.append(Problem(f"--{k.replace('_', '-')} applies to --policy {_POLICY_FLAGS[k]}, not "
+                                    f"{args.policy}"))
+    if args.extra and args.policy != "optimal":
+        problems.append(Problem(f"--extra applies to --policy optimal only (the {args.policy} policy's decisions "
+                                "are its own)"))
+    if problems:
+        raise InputError(problems)
+    if "target_mw" in given:
+        try:
+            given["target_mw"] = float(given["target_mw"])
+        except ValueError:
+            pass  # a column name
+    try:
+        return PolicyOptions(**given)
+    except InputError as err:
+        raise InputError([Problem(p.message.replace("must be", f"--{p.key.replace('_', '-')} must be", 1)
+                                  if p.key else p.message) for p in err.problems]) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

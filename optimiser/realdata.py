@@ -78,6 +78,7 @@ __all__ = [
     "END_2025",
     "FALLBACK_EPOCHS",
     "FOUR_CP_2024",
+    "FORECAST_COLUMN",
     "FOUR_CP_2025",
     "HORIZONS",
     "default_data_dir",
@@ -89,6 +90,7 @@ __all__ = [
     "ercot_2025_scenario",
     "ercot_config",
     "ercot_scenario",
+    "with_day_ahead_forecast",
     "fee_epochs",
     "read_ercot_2024_inputs",
     "read_ercot_inputs",
@@ -689,6 +691,49 @@ def ercot_2024_scenario(data_dir: str | Path | None = None, **options: Any) -> S
 def ercot_2025_scenario(data_dir: str | Path | None = None, **options: Any) -> Scenario:
     """:func:`ercot_scenario` for 2025 (CPT January to :data:`END_2025`); ``options`` as there."""
     return ercot_scenario(data_dir, year=2025, **options)
+
+
+FORECAST_COLUMN = "forecast_price_usd_per_mwh"
+"""The column :func:`with_day_ahead_forecast` adds: the price a plan on forecasts reads. [$/MWh]"""
+
+_DAM_FILE = "ercot_dam_spp_hourly_{point}.csv"
+
+
+def with_day_ahead_forecast(scenario: Scenario, data_dir: str | Path | None = None, *,
+                            settlement_point: str = "HB_WEST", column: str = FORECAST_COLUMN) -> Scenario:
+    """The scenario with the day-ahead settlement point price of its hours as a forecast column,
+    for a rolling horizon planning on it (``run_policy(sc, "rolling", forecast=column)``).
+
+    Parameters
+    ----------
+    scenario
+        A real-data scenario (:func:`ercot_scenario`), whose price is the real-time one.
+    data_dir
+        The shared data folder; default :func:`default_data_dir`.
+    settlement_point
+        Reads ``ercot_dam_spp_hourly_<point>.csv`` (complete for CPT 2024 and January to
+        November 2025 at HB_WEST and HB_HUBAVG).
+    column
+        The column's name. [$/MWh]
+
+    Raises
+    ------
+    InputError
+        The file missing, or an hour of the scenario without a day-ahead price.
+    """
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    problems: list[Problem] = []
+    name = _DAM_FILE.format(point=settlement_point)
+    dam = _read(data_dir, name, ["price_usd_per_mwh"], problems)
+    if dam is not None:
+        values = dam["price_usd_per_mwh"].reindex(scenario.timestamps)
+        if values.isna().any():
+            missing = _runs(scenario.timestamps[values.isna().to_numpy()])
+            problems.append(Problem(f"{int(values.isna().sum())} hour(s) of the horizon without a day-ahead price: "
+                                    f"{', '.join(missing[:5])}", file=str(data_dir / name), column="price_usd_per_mwh"))
+    if problems:
+        raise InputError(problems)
+    return scenario.with_series(**{column: values.to_numpy()})
 
 
 # ------------------------------------------------------------------------------------------------

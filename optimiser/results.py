@@ -167,6 +167,7 @@ def make_results(m: Any, sol: Solution) -> Results:
         "scenario": sc.config.name,
         "objective_usd": objective,
         "assumptions": assumptions(sc.config),
+        "policy": {"name": "optimal"},
         "revenue_usd": revenue,
         "cost_usd": cost,
         "profit_not_in_hours_usd": unbooked,

@@ -101,6 +101,9 @@ adders, the NEM's cap near 20,000 AUD/MWh, Europe's intraday limits of -9,999 an
 Beyond it a value is a wrong unit or a corrupted number. [$/MWh]"""
 
 PLAUSIBLE_USD_PER_MWH = PRICE_RANGE_USD_PER_MWH[1]
+
+CARBON_MAX_KG_PER_MWH = 5_000.0
+"""Largest grid carbon intensity accepted: several times a lignite plant's (~1,100). [kg CO2/MWh]"""
 """Largest magnitude accepted for any price or revenue per MWh (or per MW-h), and for the ASIC
 revenue per MWh the Bitcoin columns imply. [$/MWh]"""
 
@@ -150,6 +153,15 @@ def _number_or_column(lo: float, hi: float, unit: str) -> Any:
     return Annotated[float | str, PlainValidator(check)]
 
 
+def _check_column(v: str | None) -> str | None:
+    if v is not None and not v.strip():
+        raise ValueError("an empty column name")
+    return v if v is None else v.strip()
+
+
+_COLUMN = Annotated[str | None, AfterValidator(_check_column)]
+"""An optional input column's name (stripped, not empty)."""
+
 _MW = _number(0.0, MAX_MW, "MW")
 _MW_PER_H = _number(0.0, MAX_MW, "MW/h", lo_open=True)
 _PRICE = _number(*PRICE_RANGE_USD_PER_MWH, "$/MWh")
@@ -181,6 +193,10 @@ class Site(_Table):
     ramp_mw_per_h: _MW_PER_H | None = Field(
         default=None, description="Limit on the hour-to-hour change of site load. [MW/h]"
     )
+    outage_column: _COLUMN = Field(
+        default=None, description="A 0/1 column: 1 in hours the grid connection is down (no import, no export, "
+        "the PPA not delivered; docs/operations.md). [-]"
+    )
 
 
 class PPA(_Table):
@@ -197,6 +213,10 @@ class _Fleet(_Table):
     units: _UNITS | None = Field(default=None, description="Number of machines (needs `model`). [-]")
     om_usd_per_mwh: _COST_PER_MWH = Field(default=0.0, description="Variable O&M on IT energy. [$/MWh]")
     pue: _PUE = Field(default=1.0, description="Facility MW per IT MW. [-]")
+    availability_column: _COLUMN = Field(
+        default=None, description="A column of the share (0..1) of the fleet's capacity available each hour "
+        "(maintenance, curtailment orders, machines arriving); default 1 (docs/operations.md). [-]"
+    )
 
     _check = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
 
@@ -340,6 +360,10 @@ class FlexLoad(_Table):
     )
     om_usd_per_mwh: _COST_PER_MWH = Field(default=0.0, description="Variable O&M on IT energy. [$/MWh]")
     pue: _PUE = Field(default=1.0, description="Facility MW per IT MW. [-]")
+    availability_column: _COLUMN = Field(
+        default=None, description="A column of the share (0..1) of the fleet's capacity available each hour "
+        "(maintenance, curtailment orders, machines arriving); default 1 (docs/operations.md). [-]"
+    )
 
     _check = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
 
@@ -500,6 +524,53 @@ def _unique_names(table: str, what: str) -> Any:
     return AfterValidator(check)
 
 
+class Carbon(_Table):
+    """Grid carbon intensity and what the site does with it (docs/operations.md, "Carbon").
+
+    Emissions are counted on the power the site takes: ``intensity[t] x import[t]`` plus
+    ``ppa_kg_per_mwh`` on the PPA power used on site. ``basis`` names the intensity the carbon
+    price and the cap read; the average intensity attributes emissions (by use, per BTC, per GPU
+    MWh), the marginal one values the power handed back (avoided emissions).
+    """
+
+    average_column: _COLUMN = Field(default=None, description="Average grid intensity. [kg CO2/MWh]")
+    marginal_column: _COLUMN = Field(default=None, description="Marginal grid intensity. [kg CO2/MWh]")
+    ppa_kg_per_mwh: _number(0.0, CARBON_MAX_KG_PER_MWH, "kg CO2/MWh") = Field(
+        default=0.0, description="Intensity of the PPA's power (0: a wind or solar PPA). [kg CO2/MWh]"
+    )
+    basis: Literal["average", "marginal"] | None = Field(
+        default=None, description='The intensity the price and the cap read: "average" (default when '
+        'average_column is given) or "marginal".'
+    )
+    price_usd_per_t: _number(0.0, 100_000.0, "$/t") = Field(
+        default=0.0, description="Carbon price on the site's emissions, a cost stream. [$/t CO2]"
+    )
+    cap_t: _number(0.0, 1e9, "t") | None = Field(
+        default=None, description="Most the site may emit in each cap period. [t CO2]"
+    )
+    cap_period: Literal["horizon", "year", "month"] = Field(
+        default="horizon", description="What the cap is per: the whole horizon, each calendar year or month."
+    )
+
+    @model_validator(mode="after")
+    def _columns_given(self) -> "Carbon":
+        if self.average_column is None and self.marginal_column is None:
+            raise ValueError("give average_column or marginal_column (or both)")
+        if self.basis is not None and getattr(self, f"{self.basis}_column") is None:
+            raise _KeyError("basis", f"basis = \"{self.basis}\" needs {self.basis}_column")
+        return self
+
+    @property
+    def basis_in_force(self) -> str:
+        """``basis``, or by default ``"average"`` when the average column is given, else ``"marginal"``."""
+        return self.basis or ("average" if self.average_column is not None else "marginal")
+
+    @property
+    def basis_column(self) -> str:
+        """The column the price and the cap read."""
+        return self.average_column if self.basis_in_force == "average" else self.marginal_column  # type: ignore
+
+
 class DemandCharge(_Table):
     """A charge on each billing month's peak metered draw (months in the site timezone); a month
     the horizon covers in part pays its share of hours."""
@@ -627,6 +698,7 @@ class ScenarioConfig(_Table):
     capacity_product: Annotated[tuple[CapacityProduct, ...], _unique_names("capacity_product", "capacity product")] = ()
     demand_charge: DemandCharge | None = None
     coincident_peak: CoincidentPeak | None = None
+    carbon: Carbon | None = None
     bitcoin: BitcoinConfig = BitcoinConfig()
 
     @field_validator("columns")
@@ -686,7 +758,18 @@ class ScenarioConfig(_Table):
                 cols.append(f.revenue_usd_per_mwh)
         cols += [r.price_column for r in self.reserve]
         cols += [p.designated_hours_column for p in self.capacity_product if p.designated_hours_column]
+        cols += self.operations_columns()
         return list(dict.fromkeys(cols))
+
+    def operations_columns(self) -> list[str]:
+        """The optional columns of operations (docs/operations.md): fleets' availability, the grid
+        outage and the carbon intensities."""
+        cols = [f.availability_column for _, f in self.fleets() if f.availability_column is not None]
+        if self.site.outage_column is not None:
+            cols.append(self.site.outage_column)
+        if self.carbon is not None:
+            cols += [c for c in (self.carbon.average_column, self.carbon.marginal_column) if c is not None]
+        return cols
 
     def step_columns(self) -> list[str]:
         """Step series the scenario needs (the Bitcoin economics, when there are ASICs)."""
@@ -726,6 +809,18 @@ class ScenarioConfig(_Table):
         out["price_usd_per_mwh"] = ValueRange(
             *PRICE_RANGE_USD_PER_MWH, "$/MWh",
             "beyond every market's floor and cap: a wrong unit or a corrupted number?")
+        for _, f in self.fleets():
+            if f.availability_column is not None:
+                out.setdefault(f.availability_column, ValueRange(
+                    0.0, 1.0, "", "an availability is a share of the fleet's capacity, 0 .. 1"))
+        if self.site.outage_column is not None:
+            out.setdefault(self.site.outage_column, ValueRange(0.0, 1.0, "", "a grid outage is 0 or 1"))
+        if self.carbon is not None:
+            for c in (self.carbon.average_column, self.carbon.marginal_column):
+                if c is not None:
+                    out.setdefault(c, ValueRange(0.0, CARBON_MAX_KG_PER_MWH, "kg CO2/MWh",
+                                                 "a grid's carbon intensity is not negative, nor beyond "
+                                                 "several times a lignite plant's"))
         if self.asic:
             out["difficulty"] = ValueRange(1.0, np.inf, "", "the least difficulty Bitcoin allows is 1")
             out["btc_usd"] = ValueRange(0.0, np.inf, "$/BTC", "a price of Bitcoin must be positive", lo_open=True)
@@ -926,10 +1021,16 @@ def _named_columns(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
     out = []
     for kind, key in (("gpu", "spot_usd_per_mwh"), ("gpu", "power_passthrough_usd_per_mwh"),
                       ("flex", "revenue_usd_per_mwh"), ("reserve", "price_column"),
-                      ("capacity_product", "designated_hours_column"), ("inputs", "column")):
+                      ("capacity_product", "designated_hours_column"), ("inputs", "column"),
+                      ("asic", "availability_column"), ("gpu", "availability_column"),
+                      ("flex", "availability_column")):
         for i, t in tables(kind):
             if isinstance(t.get(key), str) and (kind != "inputs" or t.get("format") in ERCOT_FORMATS):
                 out.append((f"{kind}[{i}].{key}", t[key].strip()))
+    for table, key in (("site", "outage_column"), ("carbon", "average_column"), ("carbon", "marginal_column")):
+        t = raw.get(table)
+        if isinstance(t, Mapping) and isinstance(t.get(key), str):
+            out.append((f"{table}.{key}", t[key].strip()))
     return out
 
 
@@ -1043,6 +1144,7 @@ def check_config(
     problems: list[Problem] = []
     if data is not None:
         problems += _check_magnitudes(config, data)
+        problems += _check_outage(config, data)
     if isinstance(index, pd.DatetimeIndex) and len(index) and index.tz is not None:
         first, stop = index[0], index[-1] + pd.Timedelta(hours=1)
         span = f"{first.tz_convert('UTC'):%Y-%m-%dT%H:%MZ} .. {stop.tz_convert('UTC'):%Y-%m-%dT%H:%MZ}"
@@ -1159,6 +1261,22 @@ def _check_magnitudes(config: ScenarioConfig, data: pd.DataFrame) -> list[Proble
                 f"BTC): beyond +-{PLAUSIBLE_USD_PER_MWH:g} $/MWh; check those columns for a wrong unit or a "
                 "corrupted number", column="difficulty, btc_usd, fees_btc_per_block"))
     return problems
+
+
+def _check_outage(config: ScenarioConfig, data: pd.DataFrame) -> list[Problem]:
+    """The grid-outage column holds 0 (connected) or 1 (down) only."""
+    col = config.site.outage_column
+    if col is None or col not in data:
+        return []
+    v = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(np.isfinite(v) & (v != 0.0) & (v != 1.0))
+    if not len(bad):
+        return []
+    at = data.index[bad[0]]
+    at = at.strftime("%Y-%m-%dT%H:%MZ") if isinstance(at, pd.Timestamp) else str(at)
+    return [Problem(f"{v[bad[0]]:g} at {at} is not 0 or 1: a grid outage column says 1 in the "
+                    f"hours the connection is down, 0 otherwise ({len(bad)} such values)", column=col,
+                    key="site.outage_column")]
 
 
 def _complete_bitcoin(config: ScenarioConfig, data: pd.DataFrame) -> pd.DataFrame:

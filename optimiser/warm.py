@@ -119,6 +119,8 @@ class WarmSolver:
     stats
         Counts over the solver's life: ``solves``, ``warm``, ``cold``, ``cold_checks``,
         ``mismatches`` (failed cold checks and failed objective checks after a warm start).
+    last
+        What the last :meth:`solve_solution` did (whether it was warm, why not, what changed).
 
     Examples
     --------
@@ -172,6 +174,7 @@ class WarmSolver:
         self._kept: _Kept | None = None
         self._next_reason = "first solve"
         self._pending_basis: tuple[np.ndarray, np.ndarray] | None = None
+        self.last: dict[str, Any] | None = None
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -220,9 +223,45 @@ class WarmSolver:
             self._drop("the previous solve failed")
             raise
         res.summary["solver"]["warm"] = record
+        self.last = record
         if fallback is not None:
             res.summary["warnings"] = list(res.summary.get("warnings", [])) + [fallback]
         return res
+
+    def solve_solution(self, m: Any) -> Solution:
+        """Solve a built model as :meth:`solve` does, warm where it can, and return HiGHS's answer
+        without making :class:`~optimiser.results.Results` (no columns, streams or summary).
+
+        For loops that read a few values from each of many small models (a rolling horizon's
+        plans: ``sol.value(m.asic.power)``), where making results would cost more than the solve.
+        The answer is polished by the components as :func:`optimiser.solve` polishes it, and the
+        cold check runs as for :meth:`solve`; the objective check, which reads the streams, does
+        not. What the solve did is in :attr:`last` (the record :meth:`solve` puts in
+        ``summary["solver"]["warm"]``).
+
+        Raises
+        ------
+        InfeasibleError, SolverError, DispatchError
+            As :meth:`solve`; after any of them the next solve is cold.
+        """
+        lp, _ranges, _numerics, compile_s = compile_checked(m)
+        self.stats["solves"] += 1
+        try:
+            with diagnosed(m, lp):
+                sol, record = self._solve_lp(lp)
+                if record["warm"] and self._check_due():
+                    sol, _fallback = self._cold_check(lp, sol, record)
+        except BaseException:
+            self._drop("the previous solve failed")
+            raise
+        sol.info.handover_s += compile_s
+        sol.registry = m.dispatch
+        for comp in m.dispatch.components:
+            polish = getattr(comp, "polish", None)
+            if polish is not None:
+                polish(m.dispatch, sol)
+        self.last = record
+        return sol
 
     def solve_scenario(self, scenario: "Scenario", *, extra: "Extra | None" = None,
                        load_solution: bool = False) -> "Results":

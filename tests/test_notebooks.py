@@ -24,7 +24,7 @@ pytest.importorskip("ipykernel")
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = ["01-quickstart", "02-custom-constraints", "03-real-ercot", "04-sensitivity"]
+EXPECTED = ["01-quickstart", "02-custom-constraints", "03-real-ercot", "04-sensitivity", "05-operations"]
 #: Longest a single cell may run before the test fails. [s]
 CELL_TIMEOUT_S = 300
 #: Files notebook 03 reads; when one is missing it must skip its work.
@@ -124,6 +124,13 @@ def test_notebook_runs_top_to_bottom(path: Path) -> None:
         # every notebook on the example draws and explains its answer in computed text
         assert any(has_image(c) for c in cells)
         assert "M$" in text
+    if path.stem == "05-operations":
+        assert "value of foresight in August" in text and "avoided by it [t]" in text
+        if real_data_present():
+            for line in ("HB_WEST 2024", "HB_WEST 2025", "value of optimisation", "more than the best rule"):
+                assert line in text
+        else:
+            assert ABSENT_MESSAGE in text
 
 
 @pytest.mark.slow
@@ -135,6 +142,21 @@ def test_real_data_notebook_stops_cleanly_without_data(tmp_path: Path, monkeypat
     assert str(tmp_path) in text_of(cells[0])
     # the later cells ran (no error) but did no work: nothing printed, nothing drawn
     assert all(not c.outputs for c in cells[1:])
+
+
+@pytest.mark.slow
+def test_operations_notebook_without_data_runs_the_example_parts(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Notebook 05 without the real data: it says so, skips part 2 (no output there) and still
+    runs parts 1 and 3 on the example."""
+    monkeypatch.setenv("DISPATCH_DATA", str(tmp_path))
+    nb = execute(NOTEBOOK_DIR / "05-operations.ipynb")
+    cells = code_cells(nb)
+    assert ABSENT_MESSAGE in text_of(cells[0])
+    real = [c for c in cells if c.source.lstrip().startswith(("POLICIES", "if DATA"))]
+    assert real and all(not c.outputs for c in real)
+    text = "\n".join(text_of(c) for c in cells)
+    assert "value of foresight in August" in text and sum(has_image(c) for c in cells) >= 3
 
 
 def test_use_split_adds_up_to_the_usable_power() -> None:

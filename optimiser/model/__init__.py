@@ -3,11 +3,14 @@ balance and named revenue/cost terms to a Pyomo model through the :class:`Regist
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from ..scenario import Scenario
+from .availability import Availability
 from .battery import Batteries
 from .capacity_product import CapacityProducts
+from .carbon import Carbon
 from .core import Lin, Registry, Term, add_cost, add_revenue, build, write_objective
 from .fleets import AsicFleets, FlexLoads, GpuFleets
 from .reserves import Reserves
@@ -16,15 +19,27 @@ from .tariffs import CoincidentPeak, DemandCharge
 from .window import State, Window
 
 __all__ = [
-    "AsicFleets", "Batteries", "CapacityProducts", "CoincidentPeak", "DemandCharge", "FlexLoads", "GpuFleets", "Lin",
-    "Registry", "Reserves", "Site", "State", "Term", "Window", "add_cost", "add_revenue", "build", "default_components",
+    "AsicFleets", "Availability", "Batteries", "CapacityProducts", "Carbon", "CoincidentPeak", "DemandCharge",
+    "FlexLoads", "GpuFleets", "Lin", "Registry", "Reserves", "Site", "State", "Term", "Window", "add_cost",
+    "add_revenue", "build", "default_components",
     "state_after", "write_objective",
 ]
 
 
-def state_after(m: Any, res: Any) -> State:
+def state_after(m: Any, res: Any, stop: int | None = None) -> State:
     """The state a window hands to the next: each component's part (``handover``) of the
     solution ``res`` of model ``m``, over the state ``m`` started from.
+
+    Parameters
+    ----------
+    m
+        A model built on a :class:`Window`.
+    res
+        Its results (anything with the ``dispatch`` frame of its hours).
+    stop
+        Hand on the state after the window's first ``stop`` hours instead of all of them (a
+        rolling horizon keeps the first hours of each plan): the components read the window's
+        first ``stop`` hours and ``res.dispatch``'s first ``stop`` rows.
 
     Examples
     --------
@@ -33,11 +48,19 @@ def state_after(m: Any, res: Any) -> State:
     >>> m2 = build(Window(sc, 24, 48, state_after(m1, r1)))
     """
     reg = m.dispatch
+    view: Any = reg
+    if stop is not None and int(stop) != reg.n:
+        w = reg.window
+        if not 0 < int(stop) <= reg.n:
+            raise ValueError(f"stop must be within 1..{reg.n} (the window's hours), not {stop}")
+        cut = Window(w.scenario, w.start, w.start + int(stop), w.state)
+        view = SimpleNamespace(window=cut, scenario=cut, n=cut.hours)
+        res = SimpleNamespace(dispatch=res.dispatch.iloc[: int(stop)])
     parts: dict[str, Any] = {}
     for comp in reg.components:
         handover = getattr(comp, "handover", None)
         if handover is not None:
-            parts.update(handover(reg, res))
+            parts.update(handover(view, res))
     return reg.window.state.merged(**parts)
 
 
@@ -62,4 +85,8 @@ def default_components(scenario: Scenario) -> list[Any]:
         comps.append(DemandCharge())
     if cfg.coincident_peak is not None:
         comps.append(CoincidentPeak())
+    if cfg.carbon is not None:
+        comps.append(Carbon())
+    if cfg.site.outage_column is not None or any(f.availability_column is not None for _, f in cfg.fleets()):
+        comps.append(Availability())
     return comps

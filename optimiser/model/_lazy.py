@@ -426,6 +426,20 @@ def set_values(datas: list, values: list, lazy: bool) -> None:
             d.set_value(v, skip_validation=True)
 
 
+def fix_values(component: Any, datas: list, values: list, lazy: bool) -> None:
+    """Fix variables of ``component`` at ``values`` (as ``VarData.fix`` does, without Pyomo's
+    per-value validation: a policy's decisions for a year are 50,000 of them); the component is
+    marked as having had its bounds touched, so the compiler reads them from the elements."""
+    if lazy and isinstance(component, _LazyData):
+        for d, v in zip(datas, values):
+            d._value = v
+            d._fixed = True
+        component.__dict__["_dispatch_bounds_touched"] = True
+    else:
+        for d, v in zip(datas, values):
+            d.fix(v)
+
+
 # ------------------------------------------------------------------------------------------------
 # Is the lazy route sound on this Pyomo?
 # ------------------------------------------------------------------------------------------------

@@ -88,7 +88,7 @@ class Batteries:
             if b.cyclic:
                 end_lins.append(Lin(soc, [pos[-1]], 1.0, [len(end_keys)]))
                 end_keys.append(b.name)
-                end_lo.append(min(s0, b.max_soc * b.energy_mwh))
+                end_lo.append(self.end_target(b, s0))
             else:
                 reg.add_term(f"battery_{b.name}_end_value", "revenue",
                              [Lin(soc, [pos[-1]], b.end_value_usd_per_mwh, [n - 1])])
@@ -121,6 +121,13 @@ class Batteries:
             return cols
 
         reg.add_reporter(report)
+
+    @staticmethod
+    def end_target(battery: Any, start_mwh: float) -> float:
+        """The least energy a cyclic battery stores after the window's last hour: what it held
+        before the first, at most ``max_soc x energy_mwh`` (a plan on forecasts asks otherwise:
+        :class:`~optimiser.model.planning.PlanBatteries`). [MWh]"""
+        return min(start_mwh, battery.max_soc * battery.energy_mwh)
 
     def _reserve(self, m: Any, reg: Registry, keys: list, charge: Any, discharge: Any, soc: Any) -> Any:
         """``m.battery.reserve[b, t]``: what the battery can deliver on call for the whole hour,
@@ -209,7 +216,7 @@ class Batteries:
             return (f"the minimum state of charge of battery '{name}' ({b.min_soc * b.energy_mwh:g} MWh) "
                     f"at the end of {when}{start} ({ref})")
         if family == "battery_end":
-            target = min(s0, b.max_soc * b.energy_mwh)
+            target = self.end_target(b, s0)
             return (f"the cyclic end of battery '{name}': at least {target:g} MWh stored at the end, what it "
                     f"started with ({ref})")
         if family == "battery_reserve":

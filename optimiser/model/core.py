@@ -64,8 +64,18 @@ class Lin:
     def __post_init__(self) -> None:
         n = len(self.pos)
         self.pos = np.asarray(self.pos, dtype=np.int64)
-        self.coef = np.broadcast_to(np.asarray(self.coef, dtype=float), (n,)).copy()
-        self.row = np.broadcast_to(np.asarray(self.row, dtype=np.int64), (n,)).copy()
+        self.coef = _own(self.coef, n, np.float64)
+        self.row = _own(self.row, n, np.int64)
+
+
+def _own(values: Any, n: int, dtype: Any) -> np.ndarray:
+    """``values`` as a new array of ``n`` entries of ``dtype`` (a scalar repeated), never a view of
+    the caller's (a model builds dozens: the common case, an array of the right shape, is copied
+    without ``np.broadcast_to``)."""
+    a = np.asarray(values, dtype=dtype)
+    if a.shape == (n,):
+        return a.copy()
+    return np.broadcast_to(a, (n,)).copy()
 
 
 @dataclass
@@ -634,13 +644,7 @@ def _build_into(m: Any, scenario: Scenario | Window, components: Sequence[Any] |
     reg.prefix = "" if m.parent_block() is None else m.name
     m.T = pyo.RangeSet(0, reg.n - 1, doc="Hours of the horizon (0 = first hour)")
     reg.T = m.T
-    for comp in comps:
-        comp.build(m, reg)
-        reg.components.append(comp)
-    for comp in comps:
-        link = getattr(comp, "link", None)
-        if link is not None:
-            link(m, reg)
+    run_components(m, reg, comps)
     hours = np.arange(reg.n)
     load_lins = reg.load_lins()
     load_rows: list[_Rows] = []
@@ -661,6 +665,18 @@ def _build_into(m: Any, scenario: Scenario | Window, components: Sequence[Any] |
             m, kind, pyo.Any, list(named), lambda name, named=named: term_expression(reg, named[name]),
             f"{kind.capitalize()} streams [$]", reg.lazy)
     return reg
+
+
+def run_components(m: Any, reg: "Registry", components: Sequence[Any]) -> None:
+    """Every component's ``build`` on ``m`` (kept in ``reg.components``), then every component's
+    ``link``: so the order in which they are given never changes the model."""
+    for comp in components:
+        comp.build(m, reg)
+        reg.components.append(comp)
+    for comp in components:
+        link = getattr(comp, "link", None)
+        if link is not None:
+            link(m, reg)
 
 
 def add_term(m: Any, name: str, expr: Any, kind: Literal["revenue", "cost"]) -> None:

@@ -9,6 +9,7 @@ import pyomo.core as pyo
 
 from ..bitcoin import asic_revenue_usd_per_mwh, hashprice_usd_per_ph_day
 from . import sla
+from .availability import fleet_share, gpu_firm_limit_mw
 from .core import Lin, ProductKeys, Registry, add_capacity_rows
 
 
@@ -50,8 +51,10 @@ class AsicFleets:
         self.hashprice = hashprice_usd_per_ph_day(D, S, F, P)
         m.asic = pyo.Block(doc="ASIC fleets")
         m.asic.K = pyo.Set(initialize=[f.name for f in fleets], ordered=True)
-        caps = [np.inf if f.name in self.capacity else f.capacity_mw for f in fleets]
-        power = reg.add_var(m.asic, "power", _keys([f.name for f in fleets], n), np.repeat(caps, n),
+        # a capacity given as a model expression is not scaled by the availability column
+        caps = [np.full(n, np.inf) if f.name in self.capacity else f.capacity_mw * fleet_share(sc, f) for f in fleets]
+        power = reg.add_var(m.asic, "power", _keys([f.name for f in fleets], n),
+                            np.concatenate(caps) if caps else np.zeros(0),
                             doc="IT power of ASIC fleet k in hour t [MW]")
         hours = np.arange(n)
         self.revenue_usd_per_mwh: dict[str, np.ndarray] = {}
@@ -104,10 +107,12 @@ class GpuFleets:
         names = [g.name for g in fleets]
         m.gpu = pyo.Block(doc="GPU fleets")
         m.gpu.G = pyo.Set(initialize=names, ordered=True)
-        firm = reg.add_var(m.gpu, "firm", _keys(names, n), np.repeat([g.contract_mw for g in fleets], n),
+        # each hour's machines (availability_column) limit firm power, then spot above it
+        firm_ub = [gpu_firm_limit_mw(sc, g) for g in fleets]
+        spot_ub = [fleet_share(sc, g) * g.capacity_mw - f for g, f in zip(fleets, firm_ub)]
+        firm = reg.add_var(m.gpu, "firm", _keys(names, n), np.concatenate(firm_ub) if fleets else np.zeros(0),
                            doc="Firm (contracted) IT power of GPU fleet g in hour t [MW]")
-        spot = reg.add_var(m.gpu, "spot", _keys(names, n),
-                           np.repeat([g.capacity_mw - g.contract_mw for g in fleets], n),
+        spot = reg.add_var(m.gpu, "spot", _keys(names, n), np.concatenate(spot_ub) if fleets else np.zeros(0),
                            doc="IT power above contract, sold at the spot price [MW]")
         hours = np.arange(n)
         for i, g in enumerate(fleets):
@@ -202,7 +207,8 @@ class FlexLoads:
         m.flex = pyo.Block(doc="Flexible loads")
         m.flex.F = pyo.Set(initialize=[f.name for f in fleets], ordered=True)
         power = reg.add_var(m.flex, "power", _keys([f.name for f in fleets], n),
-                            np.repeat([f.capacity_mw for f in fleets], n), doc="IT power of flex load f [MW]")
+                            np.concatenate([f.capacity_mw * fleet_share(sc, f) for f in fleets]) if fleets
+                            else np.zeros(0), doc="IT power of flex load f [MW]")
         hours = np.arange(n)
         for i, f in enumerate(fleets):
             pos = i * n + hours

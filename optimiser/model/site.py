@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pyomo.core as pyo
 
+from .availability import grid_outage
 from .core import Lin, Registry
 
 
@@ -72,11 +73,13 @@ class Site:
         hours = np.arange(n)
         price = sc.data["price_usd_per_mwh"].to_numpy(float)
         m.site = pyo.Block(doc="Grid connection and PPA")
-        imp = reg.add_var(m.site, "grid_import", hours, cfg.site.import_mw, doc="Power bought from the grid [MW]")
-        exp = reg.add_var(m.site, "grid_export", hours, cfg.export_mw, doc="Power sold back to the grid [MW]")
+        # a grid outage (site.outage_column): no import, no export, no PPA delivered that hour
+        up = np.where(grid_outage(sc), 0.0, 1.0)
+        imp = reg.add_var(m.site, "grid_import", hours, cfg.site.import_mw * up, doc="Power bought from the grid [MW]")
+        exp = reg.add_var(m.site, "grid_export", hours, cfg.export_mw * up, doc="Power sold back to the grid [MW]")
         reg.add_balance(Lin(exp, hours, 1.0, hours))
         reg.add_balance(Lin(imp, hours, -1.0, hours))
-        reg.add_supply(cfg.ppa_mw)
+        reg.add_supply(cfg.ppa_mw * up)
         if cfg.site.metering == "load" and cfg.battery:
             metered = reg.add_var(m.site, "metered", hours, None,
                                   doc="Draw the meter bills: load less battery discharge, at least 0 [MW]")
@@ -132,6 +135,8 @@ class Site:
             lins = first + [Lin(l.var, l.pos, l.coef, l.row + 1) for l in lins]
             keys = range(0, n)
             lo, up = np.concatenate([[before - ramp], lo]), np.concatenate([[before + ramp], up])
+        down = grid_outage(reg.window)[np.asarray(keys)]  # the load is dropped into an outage, not ramped
+        lo, up = np.where(down, -np.inf, lo), np.where(down, np.inf, up)
         reg.add_rows(m.site, "ramp", keys, lins, lo, up, family="ramp",
                      doc="-ramp <= load[t] - load[t-1] <= ramp [MW]")
 

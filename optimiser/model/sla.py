@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from .availability import sla_floor
 from .core import Lin, Registry
 
 #: Shortfall below this share of the contract still counts as the whole contract delivered in
@@ -159,6 +160,10 @@ def add_sla(m: Any, reg: Registry, firm: Any) -> None:
                     tier_keys.append((g.name, lab, t.below))
                     tier_of.append((g, row0 + j, lim - free, fee * max(0.0, t.credit - paid), last))
                 tier_rows.append((g, lab, mine))
+        if g.availability_basis == "energy" and not g.tiers:
+            # outages and availability known in advance keep their share of the budget
+            # (optimiser/model/availability.py)
+            rhs = list(sla_floor(reg.window, g, np.array(rhs, float), counts))
         target["rhs"] += rhs
     tier = None
     if tier_keys:

@@ -6,6 +6,7 @@ under ``site.metering = "load"``, the import under ``"net"``.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -24,13 +25,17 @@ def calendar_month_hours(labels: list[str], timezone: str) -> np.ndarray:
     Counted as the model counts a month's hours: the whole UTC hours whose start falls in the
     month's local bounds, so a month the horizon covers whole has exactly this many.
     """
-    out = np.empty(len(labels))
-    for i, lab in enumerate(labels):
-        first = pd.Timestamp(f"{lab}-01")
-        bounds = [t.tz_localize(timezone, nonexistent="shift_forward", ambiguous=True).tz_convert("UTC").ceil("h")
-                  for t in (first, first + pd.offsets.MonthBegin(1))]
-        out[i] = (bounds[1] - bounds[0]) / pd.Timedelta(hours=1)
-    return out
+    return np.array([_month_hours(lab, timezone) for lab in labels], dtype=float)
+
+
+@lru_cache(maxsize=4096)
+def _month_hours(label: str, timezone: str) -> float:
+    """Hours of one calendar month (see :func:`calendar_month_hours`); kept, as a rolling horizon
+    asks for the same months hundreds of times. [h]"""
+    first = pd.Timestamp(f"{label}-01")
+    bounds = [t.tz_localize(timezone, nonexistent="shift_forward", ambiguous=True).tz_convert("UTC").ceil("h")
+              for t in (first, first + pd.offsets.MonthBegin(1))]
+    return float((bounds[1] - bounds[0]) / pd.Timedelta(hours=1))
 
 
 def most_drawn_mw(reg: Registry) -> float | None:
@@ -93,7 +98,7 @@ class DemandCharge:
         reg.add_rows(m.demand_charge, "above_metered", hours,
                      [Lin(peak, month, 1.0, hours)] + [Lin(l.var, l.pos, -l.coef, l.row) for l in metered],
                      0.0, None, family="peak", doc="peak[month(t)] >= metered[t] [MW]")
-        rate = sc.config.demand_charge.usd_per_mw_month * share
+        rate = self.rates(reg, labels, share)
         idx = np.arange(len(labels))
 
         def allocate(sol: Any) -> list[np.ndarray]:
@@ -116,6 +121,11 @@ class DemandCharge:
             first_hour = np.array([np.flatnonzero(month == j)[0] for j in idx])
             np.add.at(constant, first_hour, -rate * carried)
         reg.add_term("demand_charge", "cost", [Lin(peak, idx, rate, -1)], hourly_constant=constant, allocate=allocate)
+
+    def rates(self, reg: Registry, labels: list[str], share: np.ndarray) -> np.ndarray:
+        """The charge per MW of each month's peak: ``usd_per_mw_month x share`` (a plan on
+        forecasts weighs it otherwise: :class:`~optimiser.model.planning.ProRataDemandCharge`). [$/MW]"""
+        return reg.window.config.demand_charge.usd_per_mw_month * share
 
     @staticmethod
     def handover(reg: Registry, res: Any) -> dict[str, Any]:

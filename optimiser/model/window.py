@@ -13,6 +13,7 @@ A :class:`Window` reads like a :class:`~optimiser.scenario.Scenario` (``config``
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
@@ -53,6 +54,9 @@ class State:
     capacity_mw
         MW already committed to a capacity product for a contract period, by ``(product,
         period)``: the window keeps that commitment. [MW]
+    emissions_kg
+        Emissions so far in each carbon-cap period (``"horizon"``, ``"2025"``, ``"2025-07"``): the
+        window may emit only what is left of the cap (:class:`~optimiser.model.carbon.Carbon`). [kg CO2]
     """
 
     load_mw: float | None = None
@@ -61,6 +65,7 @@ class State:
     soc_mwh: Mapping[str, float] = field(default_factory=dict)
     sla_down_hours: Mapping[tuple[str, str], float] = field(default_factory=dict)
     capacity_mw: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    emissions_kg: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in self._MAPPINGS:
@@ -73,7 +78,7 @@ class State:
             raise ValueError(f"State.load_mw must be finite, not {self.load_mw!r}")
 
     #: The fields that are mappings (frozen, values finite and >= 0).
-    _MAPPINGS = ("sla_shortfall_mwh", "peak_mw", "soc_mwh", "sla_down_hours", "capacity_mw")
+    _MAPPINGS = ("sla_shortfall_mwh", "peak_mw", "soc_mwh", "sla_down_hours", "capacity_mw", "emissions_kg")
 
     def merged(self, **parts: Any) -> "State":
         """A copy with the given fields replaced."""
@@ -157,16 +162,38 @@ class Window(HourlyInputs):
         hours_in_period
             For each label, its number of hours in the whole scenario's horizon. [h]
         """
-        from .fleets import billing_periods
-
-        all_labels, all_of_hour = billing_periods(self.scenario.local_timestamps(), kind)
-        total = np.bincount(all_of_hour, minlength=len(all_labels))
+        all_labels, all_of_hour, total = scenario_periods(self.scenario, kind)
         mine = all_of_hour[self.start : self.stop]
         used, inv = np.unique(mine, return_inverse=True)
         return [all_labels[i] for i in used], inv.astype(np.int64), total[used]
 
     def __reduce__(self) -> Any:
         return (Window, (self.scenario, self.start, self.stop, self.state))
+
+
+_PERIODS: dict[tuple[int, str], tuple[list[str], np.ndarray, np.ndarray]] = {}
+
+
+def scenario_periods(scenario: Scenario, kind: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Billing periods of every hour of a scenario: ``(labels, period_of_hour, hours_in_period)``
+    (see :meth:`Window.periods`). Kept while the scenario lives: windows of one scenario (a
+    rolling horizon builds hundreds) label its hours once, not once per window."""
+    from .fleets import billing_periods
+
+    key = (id(scenario), kind)
+    got = _PERIODS.get(key)
+    if got is None:
+        labels, of_hour = billing_periods(scenario.local_timestamps(), kind)
+        got = (labels, of_hour, np.bincount(of_hour, minlength=len(labels)))
+        if not any(k[0] == key[0] for k in _PERIODS):
+            weakref.finalize(scenario, _forget_periods, key[0])
+        _PERIODS[key] = got
+    return got
+
+
+def _forget_periods(ident: int) -> None:
+    for k in [k for k in _PERIODS if k[0] == ident]:
+        del _PERIODS[k]
 
 
 def as_window(scenario: Scenario | Window) -> Window:
