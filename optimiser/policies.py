@@ -449,6 +449,28 @@ FORESIGHT_OF = {
 """What each policy knows in advance: ``summary.json`` ``assumptions.foresight`` and ``.meaning``."""
 
 
+def _check_decided(sc: Scenario, policy: str) -> None:
+    """Refuse what a policy cannot decide: the settlement would choose it with hindsight.
+
+    A policy fixes :data:`DECISION_VARIABLES`; a capacity product's commitment, a time-basis
+    SLA's hours and credit tiers are further decisions, which no baseline or plan makes yet.
+
+    Raises
+    ------
+    InputError
+        Naming the keys.
+    """
+    problems = [Problem(f"capacity products are not decided by the {policy} policy (its settlement would choose the "
+                        "commitment with hindsight): remove them or use --policy optimal", key=f"capacity_product[{i}]")
+                for i, _ in enumerate(sc.config.capacity_product)]
+    for i, g in enumerate(sc.config.gpu):
+        if g.availability_basis == "time" or g.sla_credit_tiers:
+            problems.append(Problem(f"a time-basis SLA or credit tiers are not decided by the {policy} policy: use "
+                                    "--policy optimal, or the energy basis without tiers", key=f"gpu[{i}]"))
+    if problems:
+        raise InputError(problems)
+
+
 def policy_summary(policy: str, options: PolicyOptions) -> dict[str, Any]:
     """``summary.json`` ``policy``: the policy's name, its settings, and what it does with GPUs,
     reserves and batteries."""
@@ -583,6 +605,8 @@ def run_policy(scenario: str | Path | Scenario, policy: str = "optimal", out: st
     if missing:
         raise InputError([Problem("column missing: the scenario was loaded without it (extra_columns=...)",
                                   column=c) for c in missing])
+    if policy != "optimal":
+        _check_decided(sc, policy)
     t0 = time.perf_counter()
     if policy == "optimal":
         res = run_optimal(sc, extra=extra, **solve_options)

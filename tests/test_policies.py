@@ -274,3 +274,18 @@ def test_compare_tabulates_profit_and_stream_groups(example_dir):
     assert (table["profit_usd"] <= table.loc["optimal", "profit_usd"] * (1 + 1e-9)).all()
     assert table.loc["always-on", "reserves"] == 0.0
     assert list(table["foresight"]) == ["perfect", "current hour", "none"]
+
+
+def test_a_policy_refuses_what_it_cannot_decide():
+    """A capacity product's commitment and a time-basis SLA are decisions no baseline or plan
+    makes: a policy run refuses them, naming the keys, instead of settling them with hindsight."""
+    from optimiser.policies import run_policy
+
+    sc = optimiser.load_scenario("scenarios/example", start="2025-07-01T00:00:00-05:00",
+                                 end="2025-07-02T00:00:00-05:00")
+    timed = sc.replace(**{"gpu.tenant-a.availability_basis": "time"})
+    with pytest.raises(optimiser.InputError, match=r"gpu\[0\]"):
+        run_policy(timed, "strike")
+    with pytest.raises(optimiser.InputError, match="time-basis SLA"):
+        run_policy(timed, "rolling")
+    assert run_policy(sc, "strike").objective_usd < run_policy(sc, "optimal").objective_usd
