@@ -9,7 +9,10 @@ of 1 MW, prices 10, 20, 100, 80 $/MWh.
 from __future__ import annotations
 
 import re
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser from PyPI (a dependency there)
+    import tomli as tomllib
 from pathlib import Path
 
 import numpy as np

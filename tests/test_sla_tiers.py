@@ -400,8 +400,12 @@ def test_capacity_product_config_is_checked_naming_the_key():
 def test_the_documented_examples_parse():
     """The ``[[gpu]]`` tiers and ``[[capacity_product]]`` snippets of docs/scenario.md are valid."""
     import re
-    import tomllib
     from pathlib import Path
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
 
     from optimiser.scenario import parse_config
 

@@ -42,7 +42,10 @@ import itertools
 import json
 import math
 import re
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser from PyPI (a dependency there)
+    import tomli as tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
