@@ -114,12 +114,20 @@ def minors(lo: tuple[int, int], hi: tuple[int, int]) -> list[str]:
     return [f"{lo[0]}.{m}" for m in range(lo[1], hi[1])]
 
 
+def lowest(package: str) -> str:
+    """The lowest version the ``>=`` bound of ``package`` admits: ``A.B.C`` as written, else ``A.B.0``."""
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    spec = next(d for d in deps if re.match(rf"{package}\s*[<>=!~]", d, re.I))
+    lo = re.search(r">=\s*(\d+)\.(\d+)(?:\.(\d+))?", spec)
+    return f"{lo[1]}.{lo[2]}.{lo[3] or 0}"
+
+
 def combos() -> list[tuple[str, str]]:
     """(pyomo, highspy) pip specifiers: per Pyomo minor, its first release with the oldest
-    highspy, and its newest release with the newest highspy."""
+    highspy the bound admits, and its newest release with the newest highspy."""
     pyomo = minors(*bounds("pyomo"))
     highspy = minors(*bounds("highspy"))
-    oldest, newest = f"{highspy[0]}.0", f"{highspy[-1]}.*"
+    oldest, newest = lowest("highspy"), f"{highspy[-1]}.*"
     out = []
     for minor in pyomo:
         out += [(f"{minor}.0", oldest), (f"{minor}.*", newest)]
