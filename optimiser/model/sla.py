@@ -41,14 +41,33 @@ _ROUND_H = 1e-6
 
 
 def budget_hours(share: float, hours: float) -> int:
-    """Whole hours a period of ``hours`` may be down while keeping availability ``share`` on the
-    time basis: ``floor((1 - share) * hours)``. [h]"""
+    """Whole hours a period may be down while keeping an availability on the time basis.
+
+    Parameters
+    ----------
+    share
+        The availability to keep. [-]
+    hours
+        The period's hours in the horizon. [h]
+
+    Returns
+    -------
+    int
+        ``floor((1 - share) * hours)`` (0.25 x 4 h gives 1 h despite rounding). [h]
+    """
     return int(math.floor((1.0 - share) * hours + _ROUND_H))
 
 
 def budgets(g: Any, hours: float) -> tuple[float, list[float]]:
-    """A fleet's downtime budgets for a period of ``hours`` hours in the units of its basis
-    (MWh of firm shortfall on the energy basis, whole hours on the time basis).
+    """A fleet's downtime budgets for a period, in the units of its basis (MWh of firm shortfall
+    on the energy basis, whole hours on the time basis).
+
+    Parameters
+    ----------
+    g
+        The fleet (:class:`~optimiser.scenario.GpuFleet`).
+    hours
+        The period's hours in the horizon. [h]
 
     Returns
     -------
@@ -69,8 +88,24 @@ def budgets(g: Any, hours: float) -> tuple[float, list[float]]:
 
 
 def tier_share(g: Any, down: float, hours: float) -> float:
-    """The credit share of the period's fee owed for ``down`` units of downtime (MWh or hours,
-    as :func:`budgets`) in a period of ``hours`` hours; 0 within the free budget. [-]"""
+    """The credit owed for a period's downtime, a share of the period's fee.
+
+    Parameters
+    ----------
+    g
+        The fleet (:class:`~optimiser.scenario.GpuFleet`).
+    down
+        Downtime in the period so far, in the units of :func:`budgets` (MWh or hours); a
+        tolerance of 1e-6 (per MW of contract on the energy basis) absorbs solver noise.
+    hours
+        The period's hours in the horizon. [h]
+
+    Returns
+    -------
+    float
+        The credit of the lowest tier ``down`` reaches; 0 within the free budget or without
+        tiers. [-]
+    """
     if not g.tiers:
         return 0.0
     free, limits = budgets(g, hours)
@@ -106,6 +141,15 @@ def add_sla(m: Any, reg: Registry, firm: Any) -> None:
       for the downtime ``s`` (a credit is owed once per period).
 
     Without tiers and with ``availability = 0`` there is no row: nothing is promised.
+
+    Parameters
+    ----------
+    m
+        The model; ``m.gpu`` (the fleets' block) receives the variables and rows.
+    reg
+        Its registry.
+    firm
+        ``m.gpu.firm``, registered with keys ``(fleet, hour)``. [MW]
     """
     fleets = reg.window.config.gpu
     n = reg.n
@@ -193,7 +237,20 @@ def add_sla(m: Any, reg: Registry, firm: Any) -> None:
 
 
 def down_hours(g: Any, frame: Any) -> np.ndarray:
-    """1.0 in each hour fleet ``g`` fails to deliver its whole contract, else 0.0 (time basis). [h]"""
+    """Hours a fleet fails to deliver its whole contract (the time basis's downtime).
+
+    Parameters
+    ----------
+    g
+        The fleet (:class:`~optimiser.scenario.GpuFleet`).
+    frame
+        The dispatch, with column ``gpu_<name>_shortfall_mw``.
+
+    Returns
+    -------
+    numpy.ndarray
+        1.0 in each hour short by more than :data:`DOWN_TOL` of the contract, else 0.0. [h]
+    """
     short = frame[f"gpu_{g.name}_shortfall_mw"].to_numpy()
     return (short > DOWN_TOL * max(1.0, g.contract_mw)).astype(float)
 
