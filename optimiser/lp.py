@@ -260,13 +260,14 @@ class _Columns:
     """Maps Pyomo variables to columns, adding user variables as they are met."""
 
     def __init__(self, regs: list[Registry]):
-        self.regs = regs
         self.start: dict[int, int] = {}
         self.size: dict[int, int] = {}
+        self._info: dict[int, Any] = {}  # registered components (of this model: compiled now) by id
         n = 0
         for vi in (vi for reg in regs for vi in reg.vars):
             self.start[id(vi.component)] = n
             self.size[id(vi.component)] = vi.size
+            self._info[id(vi.component)] = vi
             n += vi.size
         self.n_registered = n
         self.extra: list[Any] = []
@@ -277,8 +278,8 @@ class _Columns:
         if c is not None:
             return c
         comp = v.parent_component()
-        vi = next((v for v in (reg.registered(comp) for reg in self.regs) if v is not None), None)
-        if vi is not None and _lazy.data_of(comp, v.index(), vi.lazy) is v:
+        vi = self._info.get(id(comp))
+        if vi is not None and vi.component is comp and _lazy.data_of(comp, v.index(), vi.lazy) is v:
             c = self.start[id(comp)] + vi.position(v.index())
         else:
             c = self.n_registered + len(self.extra)

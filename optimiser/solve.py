@@ -636,10 +636,7 @@ def solve_blocks(
     solution.info.handover_s += compile_s
     load_into_model(m, solution)
     obj = next(m.component_data_objects(pyo.Objective, active=True, descend_into=True))
-    value = float(pyo.value(obj.expr))
-    if abs(value - solution.objective) > OBJECTIVE_CHECK_RTOL * max(1.0, abs(value), abs(solution.objective)):
-        raise ObjectiveCheckError(f"the model's objective at HiGHS's solution is {value:.10g} but HiGHS "
-                                  f"reports {solution.objective:.10g}: the model solved is not the model built")
+    _compare_objectives(float(pyo.value(obj.expr)), solution)
     out: dict[str, Results] = {}
     for reg in registries(m):
         block = m if not reg.prefix else m.find_component(reg.prefix)
@@ -686,6 +683,13 @@ def check_objective(m: Any, res: "Results", *, loaded: bool) -> None:
         value = float(pyo.value(obj.expr))
     else:
         value = lp.objective_linear.value(sol.x)
+    _compare_objectives(value, sol)
+
+
+def _compare_objectives(value: float, sol: Solution) -> None:
+    """Raise :class:`ObjectiveCheckError` unless the model's objective ``value`` at ``sol`` is
+    HiGHS's, within :data:`OBJECTIVE_CHECK_RTOL`."""
+    ours = sol.objective
     if abs(value - ours) > OBJECTIVE_CHECK_RTOL * max(1.0, abs(value), abs(ours)):
         err = ObjectiveCheckError(
             f"the model's objective at HiGHS's solution is {value:.10g} but HiGHS reports {ours:.10g}: "

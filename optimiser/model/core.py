@@ -394,19 +394,15 @@ class Registry:
 
     def registered(self, var: Any) -> VarInfo | None:
         """The registration of a variable component, or ``None``."""
+        self._var_ids = _current(self._var_ids, self.vars)
         vi = self._var_ids.get(id(var))
-        if vi is None or vi.component is not var:  # a clone's registry: ids changed
-            self._var_ids = {id(v.component): v for v in self.vars}
-            vi = self._var_ids.get(id(var))
-        return vi
+        return vi if vi is not None and vi.component is var else None
 
     def family(self, con: Any) -> RowBlock | None:
         """The registered family of a constraint component, or ``None``."""
+        self._row_ids = _current(self._row_ids, self.rows)
         blk = self._row_ids.get(id(con))
-        if blk is None or blk.component is not con:
-            self._row_ids = {id(b.component): b for b in self.rows}
-            blk = self._row_ids.get(id(con))
-        return blk
+        return blk if blk is not None and blk.component is con else None
 
     # -- constraints ----------------------------------------------------------------------
     def add_rows(
@@ -528,6 +524,14 @@ def add_capacity_rows(m: Any, reg: Registry, block: Any, var: Any, names: Sequen
                      doc="IT power <= the fleet's capacity (a model expression) [MW]")
 
 
+def _current(by_id: dict[int, Any], items: list) -> dict[int, Any]:
+    """``by_id`` (id of each item's component -> item) if it still matches ``items``, else made
+    anew: a clone's registry holds copies of the components, under other ids."""
+    if len(by_id) == len(items) and all(by_id.get(id(x.component)) is x for x in (items[:1] + items[-1:])):
+        return by_id
+    return {id(x.component): x for x in items}
+
+
 def term_expression(reg: Registry, term: Term) -> Any:
     """The Pyomo expression of a registered term (dollars, positive as named)."""
     if term.expr is not None:
@@ -550,8 +554,7 @@ def write_objective(m: Any) -> None:
     A model whose objective a user replaced or edited keeps the user's objective.
     """
     reg: Registry = m.dispatch
-    parts = [(t, (m.revenue if t.kind == "revenue" else m.cost)[t.name]) for t in reg.terms]
-    expr = sum(d for t, d in parts if t.kind == "revenue") - sum(d for t, d in parts if t.kind == "cost")
+    parts, expr = _profit(m, reg)
     obj = getattr(m, "objective", None)
     if obj is None:
         m.objective = pyo.Objective(expr=expr, sense=pyo.maximize)
@@ -563,6 +566,13 @@ def write_objective(m: Any) -> None:
     reg.objective_component = m.objective
     reg.objective_expr = m.objective.expr
     reg.objective_parts = parts
+
+
+def _profit(m: Any, reg: "Registry") -> tuple[list[tuple[Term, Any]], Any]:
+    """Each registered stream with its named expression (``m.revenue[...]``, ``m.cost[...]``),
+    and revenue less cost as one expression. [$]"""
+    parts = [(t, (m.revenue if t.kind == "revenue" else m.cost)[t.name]) for t in reg.terms]
+    return parts, sum(d for t, d in parts if t.kind == "revenue") - sum(d for t, d in parts if t.kind == "cost")
 
 
 @contextmanager
@@ -627,11 +637,8 @@ def build_into(block: Any, scenario: Scenario | Window, components: Sequence[Any
     """
     with gc_paused():
         reg = _build_into(block, scenario, components, lazy)
-        parts = [(t, (block.revenue if t.kind == "revenue" else block.cost)[t.name]) for t in reg.terms]
-        block.profit = pyo.Expression(
-            expr=sum(d for t, d in parts if t.kind == "revenue") - sum(d for t, d in parts if t.kind == "cost"),
-            doc="Revenue less costs of this dispatch model [$]")
-        reg.objective_parts = parts
+        reg.objective_parts, expr = _profit(block, reg)
+        block.profit = pyo.Expression(expr=expr, doc="Revenue less costs of this dispatch model [$]")
     return reg
 
 
