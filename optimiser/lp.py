@@ -16,6 +16,14 @@ from typing import Any
 
 import numpy as np
 import pyomo.core as pyo
+from pyomo.core.expr.numeric_expr import (
+    LinearExpression,
+    MonomialTermExpression,
+    NegationExpression,
+    ProductExpression,
+    SumExpression,
+)
+from pyomo.core.expr.numvalue import is_potentially_variable
 from pyomo.repn import generate_standard_repn
 
 from .errors import DispatchError
@@ -272,6 +280,8 @@ class _Columns:
         self.n_registered = n
         self.extra: list[Any] = []
         self._map: dict[int, int] = {}
+        self._profits: dict[int, Registry] = {}
+        self._profit_cache: dict[int, Any] = {}
 
     def col(self, v: Any) -> int:
         c = self._map.get(id(v))
@@ -287,9 +297,90 @@ class _Columns:
         self._map[id(v)] = c
         return c
 
+    def set_profits(self, regs: list[Registry]) -> None:
+        """Know each dispatch model's ``profit`` (:func:`optimiser.build_into`) whose expression
+        and streams are as built: an expression that uses it takes its terms from the arrays."""
+        for reg in regs:
+            comp = reg.profit_component
+            if comp is None or comp.expr is not reg.profit_expr:
+                continue
+            self._profits[id(comp)] = reg  # a scalar Expression: the component is its data
+
+    def _profit_linear(self, reg: Registry) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """A dispatch model's profit from its arrays, or ``None`` if a stream was edited."""
+        if id(reg) in self._profit_cache:
+            return self._profit_cache[id(reg)]
+        out: tuple[np.ndarray, np.ndarray, float] | None
+        idx, val, const = [], [], 0.0
+        for term, data in reg.objective_parts:
+            if term.expr is not None or _lazy.expression_touched(data, reg.stream_tokens.get(term.kind), term.name):
+                out = None
+                break
+            for lin in term.lins:
+                idx.append(lin.pos + self.start[id(lin.var)])
+                val.append(term.sign * lin.coef)
+            if term.hourly_constant is not None:
+                const += term.sign * float(term.hourly_constant.sum())
+        else:
+            out = ((np.concatenate(idx) if idx else np.zeros(0, np.int64)),
+                   (np.concatenate(val) if val else np.zeros(0)), const)
+        self._profit_cache[id(reg)] = out
+        return out
+
+    def _split(self, expr: Any, weight: float, known: list, rest: list) -> None:
+        """Split a sum into weighted dispatch-model profits taken from arrays (``known``) and the
+        rest (``rest``, compiled by Pyomo), through Pyomo's public expression classes."""
+        if type(expr) in (int, float):
+            rest.append((weight, expr))
+            return
+        reg = self._profits.get(id(expr)) if expr.is_named_expression_type() else None
+        if reg is not None:
+            lin = self._profit_linear(reg)
+            if lin is not None:
+                known.append((weight, lin))
+                return
+        if isinstance(expr, SumExpression) and not isinstance(expr, LinearExpression):
+            for a in expr.args:
+                self._split(a, weight, known, rest)
+            return
+        if isinstance(expr, NegationExpression):
+            self._split(expr.args[0], -weight, known, rest)
+            return
+        if isinstance(expr, ProductExpression) and not isinstance(expr, MonomialTermExpression):
+            a, b = expr.args
+            if not is_potentially_variable(a):
+                self._split(b, weight * float(pyo.value(a)), known, rest)
+                return
+            if not is_potentially_variable(b):
+                self._split(a, weight * float(pyo.value(b)), known, rest)
+                return
+        rest.append((weight, expr))
+
     def terms(self, expr: Any, what: Any) -> tuple[list[int], list[float], float]:
         """Columns, coefficients and constant of a linear expression; ``what`` (a string, or a
         component whose name is taken only for an error message) names it."""
+        if self._profits and not isinstance(expr, (int, float)):
+            known: list = []
+            rest: list = []
+            self._split(expr, 1.0, known, rest)
+            if known:  # dispatch models' profits from their arrays, the rest from Pyomo
+                cols, coefs, constant = [], [], 0.0
+                for w, (idx, val, const) in known:
+                    cols.append(idx)
+                    coefs.append(w * val)
+                    constant += w * const
+                if rest:  # one Pyomo expression for the rest
+                    c, v, k = self._repn(sum(w * e for w, e in rest), what)
+                    cols.append(np.asarray(c, dtype=np.int64))
+                    coefs.append(np.asarray(v, dtype=float))
+                    constant += k
+                allc, allv = np.concatenate(cols), np.concatenate(coefs)
+                uniq, inv = np.unique(allc, return_inverse=True)
+                summed = np.bincount(inv, weights=allv, minlength=len(uniq))
+                return uniq.tolist(), summed.tolist(), constant
+        return self._repn(expr, what)
+
+    def _repn(self, expr: Any, what: Any) -> tuple[list[int], list[float], float]:
         try:
             repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
         except (ValueError, TypeError) as err:
@@ -371,6 +462,8 @@ def compile_lp(m: Any, *, rows_as_bounds: bool = True) -> LP:
     check_components(m)
     with gc_paused():
         cols = _Columns(regs)
+        if len(regs) > 1:
+            cols.set_profits(regs)
         col_lo, col_hi, reg_integrality = _column_bounds(regs)
 
         # -- rows: registered families from their arrays (edited rows compiled in place)

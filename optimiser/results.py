@@ -161,6 +161,8 @@ def make_results(m: Any, sol: Solution) -> Results:
             energy.update(comp.energy(reg, frame))
         if hasattr(comp, "summary"):
             extra.update(comp.summary(reg, frame))
+        if hasattr(comp, "results_summary"):  # a summary that reads the solution (capacities chosen)
+            extra.update(comp.results_summary(reg, frame, sol))
 
     info = sol.info
     summary: dict[str, Any] = {

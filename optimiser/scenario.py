@@ -38,6 +38,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -197,6 +198,10 @@ class Site(_Table):
         default=None, description="A 0/1 column: 1 in hours the grid connection is down (no import, no export, "
         "the PPA not delivered; docs/operations.md). [-]"
     )
+    floor_mw: _MW | None = Field(
+        default=None, description="Cooled floor: the most IT capacity all fleets together may have, fixed and "
+        "chosen (docs/investment.md). [MW]"
+    )
 
 
 class PPA(_Table):
@@ -206,10 +211,95 @@ class PPA(_Table):
     price_usd_per_mwh: _PRICE = Field(description="Fixed price paid for it. [$/MWh]")
 
 
-class _Fleet(_Table):
+class CapacityRange(_Table):
+    """A capacity the optimiser chooses, ``capacity_mw = { min = 0, max = 200 }``
+    (docs/investment.md). [MW]"""
+
+    min: _MW = Field(default=0.0, description="Least capacity to build. [MW]")
+    max: _MW = Field(description="Most capacity to build. [MW]")
+
+    @model_validator(mode="after")
+    def _order(self) -> "CapacityRange":
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max:g}) is below min ({self.min:g})")
+        return self
+
+
+_CAPEX = _number(0.0, 1e9, "$/MW")
+_FIXED_OM = _number(0.0, 1e8, "$/MW-year")
+
+
+class _Investable(_Table):
+    """What a fleet's capacity costs to build and keep (docs/investment.md).
+
+    ``capacity_mw`` is a number (a fixed capacity) or ``{ min, max }``: a decision of the linear
+    program, kept in :attr:`capacity_range`; ``capacity_mw`` then reads as the most it may be.
+    """
+
+    capacity_range: CapacityRange | None = Field(
+        default=None, description="Set by capacity_mw = { min, max }: the capacity is a decision. [MW]"
+    )
+    capex_usd_per_mw: _CAPEX = Field(
+        default=0.0, description="Investment per MW of IT capacity, charged as an annuity. [$/MW]"
+    )
+    lifetime_years: _number(0.0, 100.0, "years", lo_open=True) | None = Field(
+        default=None, description="Economic life of the investment: the annuity's term. [years]"
+    )
+    fixed_om_usd_per_mw_year: _FIXED_OM = Field(
+        default=0.0, description="Fixed O&M per MW of capacity per year, run or not. [$/MW-year]"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _range(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        if "capacity_range" in data:
+            raise _KeyError("capacity_range", "unknown key: a capacity decision is written "
+                            "capacity_mw = { min = 0, max = 200 }")
+        rng = data.get("capacity_mw")
+        if not isinstance(rng, Mapping):
+            return data
+        try:
+            parsed = CapacityRange.model_validate(dict(rng))
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            raise _KeyError("capacity_mw" + (f".{where}" if where else ""),
+                            f"a capacity decision is {{ min = <MW>, max = <MW> }}: {first['msg']}") from None
+        return {**data, "capacity_mw": parsed.max, "capacity_range": parsed}
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> Any:
+        # written back as the scenario writes it: capacity_mw = { min, max }
+        d = handler(self)
+        rng = d.pop("capacity_range", None)
+        if rng is not None:
+            d["capacity_mw"] = rng
+        if d.get("contract_share") is not None:  # a GPU contract given as a share: contract_mw follows it
+            d.pop("contract_mw", None)
+        return d
+
+    @model_validator(mode="after")
+    def _annuity(self) -> "_Investable":
+        if self.capex_usd_per_mw > 0 and self.lifetime_years is None:
+            raise _KeyError("lifetime_years", "capex_usd_per_mw needs lifetime_years (the annuity's term)")
+        if self.capacity_range is not None and getattr(self, "availability_column", None) is not None:
+            raise _KeyError("availability_column", "a capacity decision (capacity_mw = { min, max }) does not take "
+                            "an availability column yet: give a fixed capacity_mw, or leave the column out")
+        return self
+
+    @property
+    def capacity_is_decision(self) -> bool:
+        """True when the linear program chooses the capacity (``capacity_mw = { min, max }``)."""
+        return self.capacity_range is not None
+
+
+class _Fleet(_Investable):
     name: str
     model: str | None = Field(default=None, description="A machine id in the catalogue.")
-    capacity_mw: _MW | None = Field(default=None, description="IT power of the fleet. [MW]")
+    capacity_mw: _MW | None = Field(default=None, description="IT power of the fleet; or { min, max }: a "
+                                    "decision (docs/investment.md). [MW]")
     units: _UNITS | None = Field(default=None, description="Number of machines (needs `model`). [-]")
     om_usd_per_mwh: _COST_PER_MWH = Field(default=0.0, description="Variable O&M on IT energy. [$/MWh]")
     pue: _PUE = Field(default=1.0, description="Facility MW per IT MW. [-]")
@@ -273,7 +363,12 @@ class GpuFleet(_Fleet):
     floor below every tier (default 0 with tiers: none).
     """
 
-    contract_mw: _MW = Field(description="Firm capacity sold to the tenant. [MW]")
+    contract_mw: _MW = Field(description="Firm capacity sold to the tenant; with contract_share, that share of "
+                             "the capacity (with a capacity decision, of its most). [MW]")
+    contract_share: _SHARE | None = Field(
+        default=None, description="The contract as a share of the fleet's capacity instead of contract_mw: it "
+        "scales with a capacity decision (docs/investment.md). [-]"
+    )
     contract_usd_per_mw_per_h: _number(0.0, PLAUSIBLE_USD_PER_MWH, "$/MW/h") = Field(
         description="Paid per contracted MW per hour, whatever is delivered. [$/MW/h]"
     )
@@ -300,6 +395,36 @@ class GpuFleet(_Fleet):
     sla_credit_tiers: tuple[SlaTier, ...] = Field(
         default=(), description="Service credits, a share of the period's fee, by availability tier."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _share(cls, data: Any) -> Any:
+        # contract_share: the contract is that share of the capacity (resolved here when the
+        # capacity is given in MW, from units in resolve_machines)
+        if not isinstance(data, Mapping) or data.get("contract_share") is None:
+            return data
+        if data.get("contract_mw") is not None:
+            raise _KeyError("contract_share", "give contract_mw or contract_share, not both")
+        share, cap = data["contract_share"], data.get("capacity_mw")
+        if isinstance(cap, Mapping):
+            cap = cap.get("max")
+        if isinstance(share, (int, float)) and not isinstance(share, bool) and isinstance(cap, (int, float)) \
+                and not isinstance(cap, bool):
+            return {**data, "contract_mw": float(share) * float(cap)}
+        return {**data, "contract_mw": 0.0}  # resolved from units later, or the share's own error is named
+
+    @property
+    def contract_scales(self) -> bool:
+        """True when the contract is a share of a capacity the linear program chooses."""
+        return self.capacity_range is not None and self.contract_share is not None
+
+    @model_validator(mode="after")
+    def _decision(self) -> "GpuFleet":
+        if self.contract_scales and (self.availability_basis == "time" or self.sla_credit_tiers):
+            raise _KeyError("contract_share", "a contract that scales with a capacity decision takes an energy-basis "
+                            "SLA without credit tiers (a time basis or tiers with a chosen contract is not linear): "
+                            "give contract_mw, or a fixed capacity_mw")
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -349,11 +474,11 @@ class GpuFleet(_Fleet):
         return tuple(t for t in sorted(self.sla_credit_tiers, key=lambda t: -t.below) if t.below > self.availability)
 
 
-class FlexLoad(_Table):
+class FlexLoad(_Investable):
     """Any other interruptible load with a revenue per MWh."""
 
     name: str
-    capacity_mw: _MW = Field(description="IT power. [MW]")
+    capacity_mw: _MW = Field(description="IT power; or { min, max }: a decision (docs/investment.md). [MW]")
     revenue_usd_per_mwh: _PRICE_OR_COLUMN = Field(
         description="A number or a column name; may be negative (a load that costs to run may still back "
         "a reserve). [$/MWh]"
@@ -700,6 +825,30 @@ class ScenarioConfig(_Table):
     coincident_peak: CoincidentPeak | None = None
     carbon: Carbon | None = None
     bitcoin: BitcoinConfig = BitcoinConfig()
+    discount_rate: _number(0.0, 1.0, "(a share a year)") | None = Field(
+        default=None, description="Real discount rate of the capacity annuities and the NPV (docs/investment.md). "
+        "[1/year]"
+    )
+
+    @model_validator(mode="after")
+    def _investment(self) -> "ScenarioConfig":
+        kinds = [("asic", f) for f in self.asic] + [("gpu", f) for f in self.gpu] + [("flex", f) for f in self.flex]
+        if self.discount_rate is None:
+            for kind, f in kinds:
+                if f.capex_usd_per_mw > 0:
+                    raise _KeyError("discount_rate", f"{kind} fleet '{f.name}' has capex_usd_per_mw: give the "
+                                    "scenario's discount_rate (e.g. 0.08) for its annuity")
+        if self.site.outage_column is not None:
+            for f in self.gpu:
+                if f.contract_scales:
+                    raise _KeyError("site.outage_column", f"GPU fleet '{f.name}' has a contract that scales with a "
+                                    "capacity decision, which does not take a grid outage column yet")
+        if self.site.floor_mw is not None:
+            fixed = sum(f.capacity_range.min if f.capacity_is_decision else (f.capacity_mw or 0.0) for _, f in kinds)
+            if fixed > self.site.floor_mw + 1e-9:
+                raise _KeyError("site.floor_mw", f"the fleets' fixed and least capacities add up to {fixed:g} MW, more "
+                                f"than the cooled floor ({self.site.floor_mw:g} MW)")
+        return self
 
     @field_validator("columns")
     @classmethod
@@ -1095,6 +1244,8 @@ def resolve_machines(config: ScenarioConfig, catalogue: Any, file: str = SCENARI
             if machine is not None:
                 if fleet.units is not None:
                     update["capacity_mw"] = fleet.units * machine.power_kw / 1000.0
+                    if kind == "gpu" and fleet.contract_share is not None:
+                        update["contract_mw"] = fleet.contract_share * update["capacity_mw"]
                 if kind == "asic" and fleet.efficiency_j_per_th is None:
                     update["efficiency_j_per_th"] = machine.efficiency_j_per_th
             fleet = fleet.model_copy(update=update)

@@ -13,6 +13,7 @@ from .capacity_product import CapacityProducts
 from .carbon import Carbon
 from .core import Lin, Registry, Term, add_cost, add_revenue, build, write_objective
 from .fleets import AsicFleets, FlexLoads, GpuFleets
+from .investment import Investment
 from .reserves import Reserves
 from .site import Site
 from .tariffs import CoincidentPeak, DemandCharge
@@ -20,7 +21,7 @@ from .window import State, Window
 
 __all__ = [
     "AsicFleets", "Availability", "Batteries", "CapacityProducts", "Carbon", "CoincidentPeak", "DemandCharge",
-    "FlexLoads", "GpuFleets", "Lin", "Registry", "Reserves", "Site", "State", "Term", "Window", "add_cost",
+    "FlexLoads", "GpuFleets", "Investment", "Lin", "Registry", "Reserves", "Site", "State", "Term", "Window", "add_cost",
     "add_revenue", "build", "default_components",
     "state_after", "write_objective",
 ]
@@ -77,6 +78,7 @@ def default_components(scenario: Scenario) -> list[Any]:
     if cfg.battery:
         comps.append(Batteries())
     comps.append(Site())
+    comps.append(Investment())
     if cfg.reserve:
         comps.append(Reserves())
     if cfg.capacity_product:

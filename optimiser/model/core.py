@@ -349,10 +349,13 @@ class Registry:
         self.balance_lins: list[Lin] = []
         self.supply = np.zeros(self.n)
         self.reporters: list[Callable[[Any], dict[str, np.ndarray]]] = []
+        self.capacities: list[Any] = []  # each fleet's capacity, fixed or chosen (model/investment.py)
         self.components: list[Any] = []
         self.objective_component: Any = None
         self.objective_expr: Any = None
         self.objective_parts: list[tuple[Term, Any]] = []
+        self.profit_component: Any = None  # build_into's block.profit, and its expression as built
+        self.profit_expr: Any = None
         self.stream_tokens: dict[str, Any] = {}
         self.T: Any = None
         self.prefix = ""
@@ -639,6 +642,8 @@ def build_into(block: Any, scenario: Scenario | Window, components: Sequence[Any
         reg = _build_into(block, scenario, components, lazy)
         reg.objective_parts, expr = _profit(block, reg)
         block.profit = pyo.Expression(expr=expr, doc="Revenue less costs of this dispatch model [$]")
+        reg.profit_component = block.profit
+        reg.profit_expr = block.profit.expr
     return reg
 
 

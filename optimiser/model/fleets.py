@@ -11,6 +11,7 @@ from ..bitcoin import asic_revenue_usd_per_mwh, hashprice_usd_per_ph_day
 from . import sla
 from .availability import fleet_share, gpu_firm_limit_mw
 from .core import Lin, ProductKeys, Registry, add_capacity_rows
+from .investment import add_fleet_capacity, capacity_rows
 
 
 def _keys(names: list[str], n: int) -> "ProductKeys":
@@ -56,6 +57,10 @@ class AsicFleets:
         power = reg.add_var(m.asic, "power", _keys([f.name for f in fleets], n),
                             np.concatenate(caps) if caps else np.zeros(0),
                             doc="IT power of ASIC fleet k in hour t [MW]")
+        chosen = add_fleet_capacity(m.asic, reg, "asic", fleets)
+        capacity_rows(m.asic, reg, "within_capacity", power,
+                      [(chosen[f.name], 1.0) for f in fleets if f.capacity_is_decision and f.name not in self.capacity],
+                      doc="IT power <= the capacity chosen [MW]")
         hours = np.arange(n)
         self.revenue_usd_per_mwh: dict[str, np.ndarray] = {}
         for i, f in enumerate(fleets):
@@ -115,12 +120,27 @@ class GpuFleets:
         spot = reg.add_var(m.gpu, "spot", _keys(names, n), np.concatenate(spot_ub) if fleets else np.zeros(0),
                            doc="IT power above contract, sold at the spot price [MW]")
         hours = np.arange(n)
+        # chosen capacities: firm <= share x C (a contract that scales) and spot <= C - contract
+        chosen = add_fleet_capacity(m.gpu, reg, "gpu", fleets)
+        self.chosen = chosen
+        capacity_rows(m.gpu, reg, "firm_within_contract", firm,
+                      [(chosen[g.name], g.contract_share) for g in fleets if g.contract_scales],
+                      doc="Firm IT power <= the contract, a share of the capacity chosen [MW]")
+        spot_rows = [g for g in fleets if g.capacity_is_decision]
+        capacity_rows(m.gpu, reg, "spot_within_capacity", spot,
+                      [(chosen[g.name], 1.0 - g.contract_share if g.contract_scales else 1.0) for g in spot_rows],
+                      offsets=[0.0 if g.contract_scales else float(g.contract_mw) for g in spot_rows],
+                      doc="Spot IT power <= the capacity chosen less the contract [MW]")
         for i, g in enumerate(fleets):
             pos = i * n + hours
             reg.add_load("gpu_firm", g.name, Lin(firm, pos, g.pue, hours))
             reg.add_load("gpu", g.name, Lin(spot, pos, g.pue, hours))
-            reg.add_term(f"gpu_{g.name}_contract", "revenue",
-                         hourly_constant=g.contract_usd_per_mw_per_h * g.contract_mw)
+            if g.contract_scales:  # the contract is a share of the capacity chosen
+                reg.add_term(f"gpu_{g.name}_contract", "revenue",
+                             [chosen[g.name].lin(reg, g.contract_usd_per_mw_per_h * g.contract_share, hours)])
+            else:
+                reg.add_term(f"gpu_{g.name}_contract", "revenue",
+                             hourly_constant=g.contract_usd_per_mw_per_h * g.contract_mw)
             spot_price = sc.series(g.spot_usd_per_mwh)
             if np.any(spot_price != 0):
                 reg.add_term(f"gpu_{g.name}_spot", "revenue", [Lin(spot, pos, spot_price, hours)])
@@ -128,14 +148,18 @@ class GpuFleets:
             if np.any(passthrough != 0):
                 reg.add_term(f"gpu_{g.name}_passthrough", "revenue",
                              [Lin(firm, pos, passthrough, hours), Lin(spot, pos, passthrough, hours)])
-            if g.sla_credit_usd_per_mwh:
+            if g.sla_credit_usd_per_mwh and g.contract_scales:
+                reg.add_term(f"gpu_{g.name}_sla_credit", "cost",
+                             [Lin(firm, pos, -g.sla_credit_usd_per_mwh, hours),
+                              chosen[g.name].lin(reg, g.sla_credit_usd_per_mwh * g.contract_share, hours)])
+            elif g.sla_credit_usd_per_mwh:
                 reg.add_term(f"gpu_{g.name}_sla_credit", "cost", [Lin(firm, pos, -g.sla_credit_usd_per_mwh, hours)],
                              hourly_constant=g.sla_credit_usd_per_mwh * g.contract_mw)
             if g.om_usd_per_mwh:
                 reg.add_term(f"gpu_{g.name}_om", "cost", [Lin(firm, pos, g.om_usd_per_mwh, hours),
                                                         Lin(spot, pos, g.om_usd_per_mwh, hours)])
         # the SLA rows (energy or time basis) and the credit tiers: optimiser/model/sla.py
-        sla.add_sla(m, reg, firm)
+        sla.add_sla(m, reg, firm, chosen)
 
         def report(sol: Any) -> dict[str, np.ndarray]:
             xf = sol.value(firm).reshape(len(fleets), n)
@@ -144,7 +168,7 @@ class GpuFleets:
             for i, g in enumerate(fleets):
                 cols[f"gpu_{g.name}_firm_mw"] = xf[i]
                 cols[f"gpu_{g.name}_spot_mw"] = xs[i]
-                cols[f"gpu_{g.name}_shortfall_mw"] = np.maximum(g.contract_mw - xf[i], 0.0)
+                cols[f"gpu_{g.name}_shortfall_mw"] = np.maximum(contract_mw(g, chosen[g.name], sol) - xf[i], 0.0)
             return cols
 
         reg.add_reporter(report)
@@ -171,6 +195,14 @@ class GpuFleets:
     def describe(reg: Registry, family: str, key: Any, ref: str, hour_text: Any) -> str | None:
         """A row of this component in words, for infeasibility messages."""
         return sla.describe(reg, family, key, ref, hour_text)
+
+
+def contract_mw(g: Any, capacity: Any, sol: Any) -> float:
+    """A GPU fleet's contract in a solution: ``contract_share x`` the capacity chosen when it
+    scales with it, else ``contract_mw``. [MW]"""
+    if g.contract_scales:
+        return g.contract_share * capacity.value(sol)
+    return float(g.contract_mw)
 
 
 def billing_periods(local: Any, period: str) -> tuple[list[str], np.ndarray]:
@@ -209,6 +241,10 @@ class FlexLoads:
         power = reg.add_var(m.flex, "power", _keys([f.name for f in fleets], n),
                             np.concatenate([f.capacity_mw * fleet_share(sc, f) for f in fleets]) if fleets
                             else np.zeros(0), doc="IT power of flex load f [MW]")
+        chosen = add_fleet_capacity(m.flex, reg, "flex", fleets)
+        capacity_rows(m.flex, reg, "within_capacity", power,
+                      [(chosen[f.name], 1.0) for f in fleets if f.capacity_is_decision],
+                      doc="IT power <= the capacity chosen [MW]")
         hours = np.arange(n)
         for i, f in enumerate(fleets):
             pos = i * n + hours

@@ -124,7 +124,7 @@ def _spent(reg: Registry, g: Any, labels: list[str]) -> np.ndarray:
     return np.array([float(used.get((g.name, lab), 0.0)) for lab in labels])
 
 
-def add_sla(m: Any, reg: Registry, firm: Any) -> None:
+def add_sla(m: Any, reg: Registry, firm: Any, chosen: dict[str, Any] | None = None) -> None:
     """Register the SLA of every GPU fleet on ``m.gpu`` (rows, binaries, credit streams).
 
     Per fleet ``g`` with a contract, for each billing period ``p`` the window touches (``n``
@@ -150,6 +150,10 @@ def add_sla(m: Any, reg: Registry, firm: Any) -> None:
         Its registry.
     firm
         ``m.gpu.firm``, registered with keys ``(fleet, hour)``. [MW]
+    chosen
+        Fleet name -> :class:`~optimiser.model.investment.CapacityEntry`. A fleet whose contract
+        scales with a chosen capacity ``C`` (energy basis, no tiers) has the row
+        ``sum_t firm[g, t] - share (n - (1 - a) H) C >= s``.
     """
     fleets = reg.window.config.gpu
     n = reg.n
@@ -204,7 +208,12 @@ def add_sla(m: Any, reg: Registry, firm: Any) -> None:
                     tier_keys.append((g.name, lab, t.below))
                     tier_of.append((g, row0 + j, lim - free, fee * max(0.0, t.credit - paid), last))
                 tier_rows.append((g, lab, mine))
-        if g.availability_basis == "energy" and not g.tiers:
+        if g.contract_scales:  # the contract is share x C: the rows' constant moves onto C
+            assert chosen is not None
+            per_mw = g.contract_share * (counts - (1.0 - g.availability) * np.asarray(total, float))
+            target["lins"].append(chosen[g.name].lin(reg, -per_mw, row0 + np.arange(len(labels))))
+            rhs = list(spent)
+        elif g.availability_basis == "energy" and not g.tiers:
             # outages and availability known in advance keep their share of the budget
             # (optimiser/model/availability.py)
             rhs = list(sla_floor(reg.window, g, np.array(rhs, float), counts))
@@ -286,7 +295,10 @@ def summary(reg: Registry, frame: Any) -> dict[str, Any]:
         basis[g.name] = g.availability_basis
         labels, per, total = reg.window.periods(g.billing_period)
         hours = np.bincount(per, minlength=len(labels))
-        if g.contract_mw <= 0:
+        contract = g.contract_mw
+        if g.contract_scales:  # the contract chosen: firm never exceeds it, so firm + shortfall
+            contract = float((frame[f"gpu_{g.name}_firm_mw"] + frame[f"gpu_{g.name}_shortfall_mw"]).max())
+        if contract <= 1e-9:
             availability[g.name] = 1.0
             by_period[g.name] = {lab: 1.0 for lab in labels}
             continue
@@ -297,10 +309,10 @@ def summary(reg: Registry, frame: Any) -> dict[str, Any]:
             by_period[g.name] = {lab: float(1.0 - d / h) for lab, d, h in zip(labels, down_p, hours)}
         else:
             firm = frame[f"gpu_{g.name}_firm_mw"].to_numpy()
-            availability[g.name] = float(firm.sum() / (g.contract_mw * n))
+            availability[g.name] = float(firm.sum() / (contract * n))
             delivered = np.bincount(per, weights=firm, minlength=len(labels))
-            down_p = g.contract_mw * hours - delivered
-            by_period[g.name] = {lab: float(d / (g.contract_mw * h)) for lab, d, h in zip(labels, delivered, hours)}
+            down_p = contract * hours - delivered
+            by_period[g.name] = {lab: float(d / (contract * h)) for lab, d, h in zip(labels, delivered, hours)}
         if g.tiers:
             spent = _spent(reg, g, labels)
             credit[g.name] = {lab: tier_share(g, float(s + d), float(h))
