@@ -251,6 +251,7 @@ def _daily(series: pd.Series, argument: str, start: pd.Timestamp) -> pd.Series:
         raise _bad(argument, "must be a pandas Series indexed by tz-aware (UTC) days")
     s = series.astype(float).dropna()
     s = s[s.index >= start]
+    s.index = pd.DatetimeIndex(s.index).tz_convert("UTC").as_unit("ns")
     if not s.index.is_monotonic_increasing or s.index.has_duplicates:
         raise _bad(argument, "the days must be strictly increasing")
     return s
@@ -317,7 +318,7 @@ def calibrate_series(
         raise _bad("fees_btc_per_block", f"has no value from {lo:%Y-%m-%d}")
     # BTC: maximum likelihood of a Brownian log price sampled at the given days
     x = np.log(btc.to_numpy())
-    dt = np.diff(btc.index.asi8) / _NS_PER_DAY / DAYS_PER_YEAR
+    dt = np.diff(btc.index.asi8.astype(float)) / _NS_PER_DAY / DAYS_PER_YEAR
     r = np.diff(x)
     drift = (x[-1] - x[0]) / dt.sum()
     vol = math.sqrt(float(np.sum((r - drift * dt) ** 2 / dt)) / (len(r) - 1))
@@ -325,9 +326,9 @@ def calibrate_series(
     levels = _levels(diff)
     if len(levels) < 4:
         raise _bad("difficulty", f"needs at least 4 levels (3 adjustments) from {lo:%Y-%m-%d} (got {len(levels)})")
-    years = (diff.index.asi8 - diff.index.asi8[0]) / _NS_PER_DAY / DAYS_PER_YEAR
+    years = (diff.index.asi8.astype(float) - diff.index.asi8[0]) / _NS_PER_DAY / DAYS_PER_YEAR
     growth = float(np.polyfit(years, np.log(diff.to_numpy()), 1)[0])
-    gap_days = np.diff(levels.index.asi8) / _NS_PER_DAY
+    gap_days = np.diff(levels.index.asi8.astype(float)) / _NS_PER_DAY
     epoch_days = float(gap_days.sum() / len(gap_days))
     residual = np.diff(np.log(levels.to_numpy())) - growth * gap_days / DAYS_PER_YEAR
     epoch_vol = float(np.std(residual / np.sqrt(gap_days / epoch_days), ddof=1))
@@ -424,15 +425,13 @@ def _rng(seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([stream, seed])
 
 
-def _log_btc_daily(cal: Calibration, n_days: int, n_paths: int, seed: int, drift: float, vol: float) -> np.ndarray:
-    """``ln P`` at day starts from the origin, shape ``(n_days, n_paths)``; row 0 the last price."""
+def _log_btc_daily(n_days: int, n_paths: int, seed: int, drift: float, vol: float) -> np.ndarray:
+    """``ln(P / P0)`` at day starts from the origin, shape ``(n_days, n_paths)``; row 0 is 0."""
     step = 1.0 / DAYS_PER_YEAR
     z = _rng(seed, 0).standard_normal((n_days - 1, n_paths))
     inc = drift * step + vol * math.sqrt(step) * z
-    out = np.empty((n_days, n_paths))
-    out[0] = math.log(cal.last_btc_usd)
+    out = np.zeros((n_days, n_paths))
     np.cumsum(inc, axis=0, out=out[1:])
-    out[1:] += out[0]
     return out
 
 
@@ -482,9 +481,9 @@ class _Draw:
 
     @property
     def log_btc(self) -> np.ndarray:
-        """``ln P`` by day from the origin. [ln $/BTC]"""
+        """``ln(P / P0)`` by day from the origin, ``P0`` the last observed price. [-]"""
         if self._log_btc is None:
-            self._log_btc = _log_btc_daily(self.cal, self.n_days, self.n_paths, self.seed, self.p.btc_drift_per_year,
+            self._log_btc = _log_btc_daily(self.n_days, self.n_paths, self.seed, self.p.btc_drift_per_year,
                                            self.p.btc_vol_per_year)
         return self._log_btc
 
@@ -493,7 +492,7 @@ class _Draw:
 
     def btc(self, times: pd.DatetimeIndex) -> np.ndarray:
         """BTC price at each time (the day's value), shape ``(len(times), n_paths)``. [$/BTC]"""
-        return np.exp(self.log_btc[self.day_index(times)])
+        return self.cal.last_btc_usd * np.exp(self.log_btc[self.day_index(times)])
 
     def adjustments(self) -> np.ndarray:
         """Hour starts of the adjustments after the origin, to the horizon end. [ns UTC]"""
@@ -507,7 +506,7 @@ class _Draw:
         return tau[(tau > self.origin.value) & (tau <= self.hours[-1].value)]
 
     def log_difficulty_levels(self, tau: np.ndarray) -> np.ndarray:
-        """``ln D`` after each of ``len(tau)`` adjustments, row 0 the last observed level."""
+        """``ln(D / D0)`` after each of ``len(tau)`` adjustments, row 0 (0) the last observed level ``D0``."""
         p = self.p
         epoch_years = p.epoch_days / DAYS_PER_YEAR
         inc = p.difficulty_growth_per_year * epoch_years + p.difficulty_vol_per_epoch * _rng(self.seed, 1).standard_normal(
@@ -515,7 +514,7 @@ class _Draw:
         if p.btc_elasticity != 0.0 and len(tau):
             # excess BTC log return (over its drift) across each epoch, btc_lag_days earlier
             days = np.arange(self.n_days)
-            excess = self.log_btc - self.log_btc[0] - p.btc_drift_per_year * days[:, None] / DAYS_PER_YEAR
+            excess = self.log_btc - p.btc_drift_per_year * days[:, None] / DAYS_PER_YEAR
             lag = p.btc_lag_days * _NS_PER_DAY
             epoch_ns = int(p.epoch_days * _NS_PER_DAY)
 
@@ -523,16 +522,15 @@ class _Draw:
                 return excess[np.clip((t - self.origin.value) // _NS_PER_DAY, 0, self.n_days - 1)]
 
             inc += p.btc_elasticity * (at(tau - lag) - at(tau - epoch_ns - lag))
-        out = np.empty((len(tau) + 1, self.n_paths))
-        out[0] = math.log(self.cal.last_difficulty)
+        out = np.zeros((len(tau) + 1, self.n_paths))
         np.cumsum(inc, axis=0, out=out[1:])
-        out[1:] += out[0]
         return out
 
     def difficulty(self, times: pd.DatetimeIndex) -> np.ndarray:
         """Difficulty at each time, shape ``(len(times), n_paths)``. [-]"""
         tau = self.adjustments()
-        return np.exp(self.log_difficulty_levels(tau)[np.searchsorted(tau, times.asi8, side="right")])
+        levels = self.log_difficulty_levels(tau)[np.searchsorted(tau, times.asi8, side="right")]
+        return self.cal.last_difficulty * np.exp(levels)
 
 
 def _frame(values: np.ndarray, hours: pd.DatetimeIndex) -> pd.DataFrame:
