@@ -46,6 +46,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -114,9 +115,10 @@ ERCOT calendar year of :mod:`optimiser.realdata`)."""
 _DEC_FILL_SHIFT = pd.Timedelta(weeks=52)
 """December 2025 (after the price files end) is the same weekdays 52 weeks earlier."""
 
-_FOUR_CP = {2024: FOUR_CP_2024, 2025: FOUR_CP_2025}
+_FOUR_CP: Mapping[int, tuple[str, ...]] = MappingProxyType({2024: FOUR_CP_2024, 2025: FOUR_CP_2025})
 _FILL_END_2025 = pd.Timestamp("2025-12-01T00:00:00Z")
-_QUANTILE_LABELS = {1: ("mid",), 2: ("low", "high"), 3: ("low", "mid", "high")}
+_QUANTILE_LABELS: Mapping[int, tuple[str, ...]] = MappingProxyType(
+    {1: ("mid",), 2: ("low", "high"), 3: ("low", "mid", "high")})
 
 
 # ------------------------------------------------------------------------------------------------
@@ -404,7 +406,9 @@ def calibrate(data_dir: str | Path | None = None, *, start: str | pd.Timestamp =
     problems: list[Problem] = []
     btc = _read(data_dir, _BTC_FILE, ["btc_usd"], problems)
     diff = _read(data_dir, _DIFFICULTY_FILE, ["difficulty"], problems)
-    fees = _measured_fees(data_dir, btc["btc_usd"], diff["difficulty"], problems) if btc is not None and diff is not None else None
+    fees = None
+    if btc is not None and diff is not None:
+        fees = _measured_fees(data_dir, btc["btc_usd"], diff["difficulty"], problems)
     if problems or fees is None or btc is None or diff is None:
         raise InputError(problems or [Problem("cannot read the Bitcoin series", file=str(data_dir))])
     return calibrate_series(btc["btc_usd"], diff["difficulty"], fees, start=start)
@@ -509,8 +513,8 @@ class _Draw:
         """``ln(D / D0)`` after each of ``len(tau)`` adjustments, row 0 (0) the last observed level ``D0``."""
         p = self.p
         epoch_years = p.epoch_days / DAYS_PER_YEAR
-        inc = p.difficulty_growth_per_year * epoch_years + p.difficulty_vol_per_epoch * _rng(self.seed, 1).standard_normal(
-            (len(tau), self.n_paths))
+        noise = _rng(self.seed, 1).standard_normal((len(tau), self.n_paths))
+        inc = p.difficulty_growth_per_year * epoch_years + p.difficulty_vol_per_epoch * noise
         if p.btc_elasticity != 0.0 and len(tau):
             # excess BTC log return (over its drift) across each epoch, btc_lag_days earlier
             days = np.arange(self.n_days)
@@ -652,8 +656,8 @@ def difficulty_paths(
     """
     hours = _horizon(start, end)
     p = _params(cal, btc_drift_per_year=btc_drift_per_year, btc_vol_per_year=btc_vol_per_year,
-                difficulty_growth_per_year=difficulty_growth_per_year, difficulty_vol_per_epoch=difficulty_vol_per_epoch,
-                epoch_days=epoch_days, btc_elasticity=btc_elasticity, btc_lag_days=btc_lag_days)
+                difficulty_growth_per_year=difficulty_growth_per_year,
+                difficulty_vol_per_epoch=difficulty_vol_per_epoch, epoch_days=epoch_days, btc_elasticity=btc_elasticity, btc_lag_days=btc_lag_days)
     draw = _Draw(cal, hours, _count(n_paths, "n_paths"), _seed(seed), p)
     return _frame(draw.difficulty(hours), hours)
 
@@ -746,7 +750,8 @@ def _source_year(year: int, data_dir: Path) -> tuple[pd.DataFrame, tuple[str, ..
     return frame, tuple(notes)
 
 
-def _power(year_of_data: int, hours: pd.DatetimeIndex, data_dir: str | Path | None) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def _power(year_of_data: int, hours: pd.DatetimeIndex,
+           data_dir: str | Path | None) -> tuple[pd.DataFrame, tuple[str, ...]]:
     year = _price_year(year_of_data)
     source, notes = _source_year(year, Path(data_dir) if data_dir is not None else default_data_dir())
     values = source.to_numpy()[map_price_hours(year, hours)]
@@ -932,7 +937,8 @@ def futures(
     if method not in ("quantiles", "sample"):
         raise _bad("method", f"must be 'quantiles' or 'sample' (got {method!r})")
     if isinstance(price_years, (int, str)) or len(price_years) == 0:
-        raise _bad("price_years", f"must be a non-empty sequence of years from {list(PRICE_YEARS)} (got {price_years!r})")
+        raise _bad("price_years",
+                   f"must be a non-empty sequence of years from {list(PRICE_YEARS)} (got {price_years!r})")
     years = [int(_price_year(y)) for y in price_years]
     if len(set(years)) != len(years):
         raise _bad("price_years", f"lists a year twice ({years})")
