@@ -657,7 +657,8 @@ def difficulty_paths(
     hours = _horizon(start, end)
     p = _params(cal, btc_drift_per_year=btc_drift_per_year, btc_vol_per_year=btc_vol_per_year,
                 difficulty_growth_per_year=difficulty_growth_per_year,
-                difficulty_vol_per_epoch=difficulty_vol_per_epoch, epoch_days=epoch_days, btc_elasticity=btc_elasticity, btc_lag_days=btc_lag_days)
+                difficulty_vol_per_epoch=difficulty_vol_per_epoch, epoch_days=epoch_days,
+                btc_elasticity=btc_elasticity, btc_lag_days=btc_lag_days)
     draw = _Draw(cal, hours, _count(n_paths, "n_paths"), _seed(seed), p)
     return _frame(draw.difficulty(hours), hours)
 
