@@ -467,6 +467,12 @@ def _check_decided(sc: Scenario, policy: str) -> None:
         if g.availability_basis == "time" or g.sla_credit_tiers:
             problems.append(Problem(f"a time-basis SLA or credit tiers are not decided by the {policy} policy: use "
                                     "--policy optimal, or the energy basis without tiers", key=f"gpu[{i}]"))
+    for kind, f in sc.config.fleets():
+        if f.capacity_is_decision:
+            problems.append(Problem(f"a capacity decision (capacity_mw = {{ min, max }}) is not made by the {policy} "
+                                    "policy (its settlement would choose the capacity with hindsight): give the "
+                                    "capacity to score as a number, or use --policy optimal",
+                                    key=f"{kind}.{f.name}.capacity_mw"))
     if problems:
         raise InputError(problems)
 

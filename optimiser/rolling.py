@@ -238,7 +238,10 @@ def run_rolling(scenario: Scenario, settings: PolicyOptions | None = None, **sol
     """
     from .warm import WarmSolver
 
+    from .policies import _check_decided
+
     options = settings or PolicyOptions()
+    _check_decided(scenario, "rolling")
     _check_columns(scenario, options)
     sc = scenario
     n = sc.hours

@@ -1308,13 +1308,15 @@ def check_config(
     supply = config.site.import_mw + config.ppa_mw
     firm_need = 0.0
     for i, g in enumerate(config.gpu):
-        need = g.pue * g.availability * g.contract_mw
+        # a contract that scales with a capacity decision needs what its least capacity asks
+        contract = g.contract_share * g.capacity_range.min if g.contract_scales else g.contract_mw
+        need = g.pue * g.availability * contract
         firm_need += need
         if need > supply + 1e-9:
             problems.append(
                 Problem(
                     f"the SLA of GPU fleet '{g.name}' needs {need:.3f} MW at the meter on average "
-                    f"(availability {g.availability} x contract {g.contract_mw} MW x pue {g.pue}), more than "
+                    f"(availability {g.availability} x contract {contract} MW x pue {g.pue}), more than "
                     f"import_mw + PPA volume = {supply:.3f} MW can ever supply",
                     file=file,
                     key=f"gpu[{i}].availability",

@@ -264,6 +264,7 @@ def solve_stochastic(m: Any, *, options: dict[str, Any] | None = None, time_limi
         "investment": {s: by_name[s].summary.get("investment") for s in names},
         "build_s": build_s,
         "solve_s": solve_s,
+        "method": "extensive",
         "solver": {k: first["solver"].get(k) for k in ("status", "termination", "iterations", "rows", "columns",
                                                        "nonzeros", "options")},
     }
@@ -273,9 +274,26 @@ def solve_stochastic(m: Any, *, options: dict[str, Any] | None = None, time_limi
 def run_stochastic(futures: Sequence[Future], *, risk_weight: float = 0.0, alpha: float = 0.95,
                    options: dict[str, Any] | None = None, time_limit: float | None = None,
                    extra: Callable[[Any], None] | None = None,
-                   fixed_capacity_mw: dict[str, float] | None = None) -> StochasticResults:
-    """Build and solve the stochastic program (:func:`build_stochastic`, then ``extra(m)`` if
-    given, then :func:`solve_stochastic`)."""
+                   fixed_capacity_mw: dict[str, float] | None = None,
+                   method: str = "extensive", **benders: Any) -> StochasticResults:
+    """Build and solve the stochastic program.
+
+    ``method="extensive"`` (default): one LP holding every future (:func:`build_stochastic`,
+    then ``extra(m)`` on the whole model if given, then :func:`solve_stochastic`).
+    ``method="benders"``: Benders decomposition (:func:`optimiser.benders.solve_benders`,
+    ``extra`` applied to each future's model; ``benders`` passes ``rel_gap``, ``threads``,
+    ``max_iterations``, ``progress``), for multi-year horizons (docs/investment.md, "Speed").
+    """
+    if method == "benders":
+        from .benders import solve_benders
+
+        if fixed_capacity_mw is not None or time_limit is not None:
+            raise ValueError("method='benders' takes neither fixed_capacity_mw nor time_limit")
+        return solve_benders(futures, risk_weight=risk_weight, alpha=alpha, options=options, extra=extra, **benders)
+    if method != "extensive":
+        raise ValueError(f"method must be 'extensive' or 'benders', not {method!r}")
+    if benders:
+        raise ValueError(f"unknown arguments for method='extensive': {', '.join(sorted(benders))}")
     t0 = time.perf_counter()
     m = build_stochastic(futures, risk_weight=risk_weight, alpha=alpha, fixed_capacity_mw=fixed_capacity_mw)
     if extra is not None:

@@ -339,3 +339,69 @@ def test_mean_future_is_the_weighted_mean():
     mean = mean_future(futs)
     expect = 0.25 * futs[0].scenario.data["btc_usd"].iloc[0] + 0.75 * futs[1].scenario.data["btc_usd"].iloc[0]
     assert mean.scenario.data["btc_usd"].iloc[0] == pytest.approx(expect)
+
+
+def test_policies_and_rolling_refuse_a_capacity_decision():
+    """A baseline or a rolling plan would choose the capacity with hindsight: refused by name."""
+    from optimiser.rolling import run_rolling
+
+    sc = tiny({"site": {"import_mw": 20}, "asic": [chosen("a", 10, 40.0)], **RATE0}, [0] * 30)
+    with pytest.raises(InputError, match="capacity decision"):
+        optimiser.run(sc, policy="always-on")
+    with pytest.raises(InputError, match="asic.a.capacity_mw"):
+        run_rolling(sc)
+
+
+# ------------------------------------------------------------------------------------------------
+# Benders decomposition: the same answers as the extensive form
+# ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("w", [0.0, 0.2, 0.3])
+def test_benders_matches_the_hand_solved_risk_cases(w):
+    futs = two_futures(50.0, 0.0, 100.0, 20.0)
+    ext = run_stochastic(futs, risk_weight=w, alpha=0.5)
+    ben = run_stochastic(futs, risk_weight=w, alpha=0.5, method="benders")
+    assert ben.capacity_mw["a"] == pytest.approx(ext.capacity_mw["a"], abs=1e-9)
+    assert ben.summary["objective_usd"] == pytest.approx(ext.summary["objective_usd"], abs=1e-6)
+    assert ben.summary["profit_usd"] == pytest.approx(ext.summary["profit_usd"], abs=1e-6)
+    d = ben.summary["decomposition"]
+    assert d["gap"] <= 1e-6
+    assert all(s["answer"].startswith("the subproblem") for s in d["subproblems"].values())
+
+
+def week_futures(gpu_max: float, contract_usd_per_mw_per_h: float = 210.0) -> list[Future]:
+    """A week of the example site choosing its s21 ASICs (0..300 MW) and a GPU hall (0..gpu_max,
+    85 % contracted) under two BTC futures."""
+    sc = optimiser.load_scenario("scenarios/example", end="2025-01-08T00:00:00-06:00")
+    cfg = copy.deepcopy(sc.config.model_dump(mode="json", exclude_none=True))
+    cfg["discount_rate"] = 0.10
+    cfg["asic"][0].update(capacity_mw={"min": 0, "max": 300}, capex_usd_per_mw=1.2e6, lifetime_years=4)
+    g = cfg["gpu"][0]
+    g.pop("contract_mw")
+    g.update(contract_share=0.85, capacity_mw={"max": gpu_max}, capex_usd_per_mw=4e6, lifetime_years=15,
+             billing_period="horizon", contract_usd_per_mw_per_h=contract_usd_per_mw_per_h)
+    cfg["site"]["floor_mw"] = gpu_max + 100
+    base = optimiser.from_config(cfg, sc.data)
+    return [Future("low", 0.4, base.with_series(btc_usd=lambda d: 0.6 * d["btc_usd"])),
+            Future("high", 0.6, base.with_series(btc_usd=lambda d: 1.6 * d["btc_usd"]))]
+
+
+@pytest.mark.parametrize("gpu_max, w, price", [(200.0, 0.0, 210.0), (200.0, 0.5, 210.0), (600.0, 0.0, 1000.0)])
+def test_benders_matches_the_extensive_form_on_a_week(gpu_max, w, price):
+    """A week of the example: Benders and the extensive form agree (1e-6 relative). With a hall of
+    up to 600 MW at 1,000 $/MW/h, 85 % contracted at pue 1.3, the largest halls cannot be served
+    by 550 MW of import and PPA: Benders steers away with feasibility cuts."""
+    futs = week_futures(gpu_max, price)
+    ext = run_stochastic(futs, risk_weight=w, alpha=0.5)
+    lines: list[str] = []
+    ben = run_stochastic(futs, risk_weight=w, alpha=0.5, method="benders", progress=lines.append)
+    assert ben.summary["objective_usd"] == pytest.approx(ext.summary["objective_usd"], rel=1e-6)
+    for k, v in ext.capacity_mw.items():
+        assert ben.capacity_mw[k] == pytest.approx(v, rel=1e-5, abs=1e-4)
+    assert ben.summary["expected_profit_usd"] == pytest.approx(ext.summary["expected_profit_usd"], rel=1e-6)
+    assert ben.summary["decomposition"]["cold_check"]["profit_usd"] == pytest.approx(
+        ben.summary["profit_usd"]["low"], rel=1e-7)
+    assert len(lines) == ben.summary["decomposition"]["iterations"]
+    if gpu_max == 600.0:
+        assert any("feasibility cut" in line for line in lines)
+        assert ext.capacity_mw["tenant-a"] < 600.0
