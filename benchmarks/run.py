@@ -1,7 +1,7 @@
 """``make bench``: how long ``dispatch run`` takes, step by step, against the yardstick.
 
-Modes (combinable; none given = ``--main --edits --scale --warm --sweep --rolling``, what ``make bench``
-runs, about twelve minutes):
+Modes (combinable; none given = ``--main --edits --scale --warm --sweep --rolling --invest``, what
+``make bench`` runs, about seventeen minutes):
 
 ``--main``
     The default year (``scenarios/example``) and a five-year horizon (the year's inputs tiled)
@@ -49,6 +49,12 @@ runs, about twelve minutes):
     solve and results) and as whole ``dispatch run`` processes; with the real data, also the
     ERCOT 2024 year (:func:`optimiser.realdata.ercot_scenario`). Target: the rolling year
     within 3x the perfect-foresight year, in-process and as a whole process.
+
+``--invest``
+    The capacity problem under uncertainty: five years x three futures by Benders decomposition
+    (target: at most 60 s as a whole process on two cores) and by the extensive form (dual
+    simplex, interior point; stopped at 60 s), and one year x three futures by each, answers
+    compared (``benchmarks/invest_bench.py``).
 
 Every measurement runs in a fresh child process; nothing is timed inside this one. Figures go
 to stdout as tables and, with ``--json FILE``, as JSON. See docs/performance.md.
@@ -1021,6 +1027,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warm", action="store_true", help="warm re-solves of variants against cold ones; 48-hour windows")
     p.add_argument("--sweep", action="store_true", help="100 one-year variants through dispatch sweep")
     p.add_argument("--rolling", action="store_true", help="a rolling-horizon year against the perfect-foresight year")
+    p.add_argument("--invest", action="store_true", help="capacity under uncertainty: 5 years x 3 futures")
     p.add_argument("--only", action="append", help="with --solvers: only this configuration (repeatable)")
     p.add_argument("--repeat", type=int, default=5, help="runs per measurement (median; default 5)")
     p.add_argument("--time-limit", type=float, default=600.0, help="per solve with --solvers [s]")
@@ -1067,8 +1074,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"HiGHS options: {options}")
     report: dict[str, Any] = {"machine": info, "options": options}
     if not (args.main or args.scale or args.solvers or args.whatif or args.edits or args.warm or args.sweep
-            or args.rolling):
-        args.main = args.scale = args.edits = args.warm = args.sweep = args.rolling = True
+            or args.rolling or args.invest):
+        args.main = args.scale = args.edits = args.warm = args.sweep = args.rolling = args.invest = True
     verdicts = Verdicts()
     with tempfile.TemporaryDirectory(prefix="dispatch-bench-") as tmp:
         work = Path(tmp)
@@ -1093,6 +1100,10 @@ def main(argv: list[str] | None = None) -> int:
 
             data = (default_data_dir() / "ercot_rtm_spp_hourly_HB_WEST.csv").is_file()
             report["rolling"] = rolling_table(work, max(1, min(args.repeat, 3)), verdicts, data)
+        if args.invest:
+            from invest_bench import invest_table
+
+            report["invest"] = invest_table(verdicts)
     report["targets"] = verdicts.lines
     report["objective_mismatches"] = verdicts.mismatches
     if args.json:
