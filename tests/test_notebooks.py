@@ -24,7 +24,9 @@ pytest.importorskip("ipykernel")
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = ["01-quickstart", "02-custom-constraints", "03-real-ercot", "04-sensitivity", "05-operations"]
+EXPECTED = ["01-quickstart", "02-custom-constraints", "03-real-ercot", "04-sensitivity", "05-operations", "conversion"]
+#: Notebooks that need the real data: without it they say so and skip every later cell.
+REAL_DATA_ONLY = ("03-real-ercot", "conversion")
 #: Longest a single cell may run before the test fails. [s]
 CELL_TIMEOUT_S = 300
 #: Files notebook 03 reads; when one is missing it must skip its work.
@@ -88,7 +90,7 @@ def strip(path: Path) -> bool:
     return changed
 
 
-def test_the_four_notebooks_are_there() -> None:
+def test_the_notebooks_are_there() -> None:
     assert [p.stem for p in NOTEBOOKS] == EXPECTED
 
 
@@ -120,6 +122,14 @@ def test_notebook_runs_top_to_bottom(path: Path) -> None:
             assert sum(has_image(c) for c in cells) >= 4
         else:
             assert ABSENT_MESSAGE in text
+    elif path.stem == "conversion":
+        if real_data_present():
+            assert ABSENT_MESSAGE not in text
+            for line in ("base case: ASIC", "expected profit [M$]", "EVPI [M$]", "VSS [M$]", "risk weight at BTC x1.3"):
+                assert line in text
+            assert sum(has_image(c) for c in cells) >= 5
+        else:
+            assert ABSENT_MESSAGE in text
     else:
         # every notebook on the example draws and explains its answer in computed text
         assert any(has_image(c) for c in cells)
@@ -134,9 +144,11 @@ def test_notebook_runs_top_to_bottom(path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_real_data_notebook_stops_cleanly_without_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("stem", REAL_DATA_ONLY)
+def test_real_data_notebook_stops_cleanly_without_data(stem: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISPATCH_DATA", str(tmp_path))  # an empty folder: the kernel inherits it
-    nb = execute(NOTEBOOK_DIR / "03-real-ercot.ipynb")
+    nb = execute(NOTEBOOK_DIR / f"{stem}.ipynb")
     cells = code_cells(nb)
     assert ABSENT_MESSAGE in text_of(cells[0])
     assert str(tmp_path) in text_of(cells[0])
