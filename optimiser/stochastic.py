@@ -41,6 +41,12 @@ from .errors import DispatchError
 from .scenario import Scenario
 
 
+#: HiGHS options of the extensive form, under the caller's: dual simplex with presolve (the
+#: project's default turns presolve off, best for one dispatch year; on three coupled futures of
+#: a year it is 3.6x slower: docs/investment.md, "Speed").
+EXTENSIVE_OPTIONS: dict[str, Any] = {"solver": "simplex", "presolve": "on"}
+
+
 @dataclass(frozen=True)
 class Future:
     """One weighted future: a scenario (its hourly inputs; the same site) and its probability.
@@ -227,7 +233,7 @@ def solve_stochastic(m: Any, *, options: dict[str, Any] | None = None, time_limi
     Parameters
     ----------
     options
-        HiGHS options (``{"solver": "ipm"}`` for the large ones: docs/investment.md).
+        HiGHS options over :data:`EXTENSIVE_OPTIONS` (docs/investment.md, "Speed").
 
     Raises
     ------
@@ -236,7 +242,9 @@ def solve_stochastic(m: Any, *, options: dict[str, Any] | None = None, time_limi
     from .solve import solve_blocks
 
     t0 = time.perf_counter()
-    blocks = solve_blocks(m, options=options, time_limit=time_limit, log=log)
+    # presolve on unless told otherwise: 3.6x faster on a year x three futures (30 s -> 8.3 s)
+    opts = {**EXTENSIVE_OPTIONS, **(options or {})}
+    blocks = solve_blocks(m, options=opts, time_limit=time_limit, log=log)
     solve_s = time.perf_counter() - t0
     names = list(m.S)
     by_name = {}

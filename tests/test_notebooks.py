@@ -24,9 +24,9 @@ pytest.importorskip("ipykernel")
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = ["01-quickstart", "02-custom-constraints", "03-real-ercot", "04-sensitivity", "05-operations", "conversion"]
+EXPECTED = ["01-quickstart", "02-custom-constraints", "03-real-ercot", "04-sensitivity", "05-operations", "06-conversion"]
 #: Notebooks that need the real data: without it they say so and skip every later cell.
-REAL_DATA_ONLY = ("03-real-ercot", "conversion")
+REAL_DATA_ONLY = ("03-real-ercot", "06-conversion")
 #: Longest a single cell may run before the test fails. [s]
 CELL_TIMEOUT_S = 300
 #: Files notebook 03 reads; when one is missing it must skip its work.
@@ -122,10 +122,11 @@ def test_notebook_runs_top_to_bottom(path: Path) -> None:
             assert sum(has_image(c) for c in cells) >= 4
         else:
             assert ABSENT_MESSAGE in text
-    elif path.stem == "conversion":
+    elif path.stem == "06-conversion":
         if real_data_present():
             assert ABSENT_MESSAGE not in text
-            for line in ("base case: ASIC", "expected profit [M$]", "EVPI [M$]", "VSS [M$]", "risk weight at BTC x1.3"):
+            for line in ("base case: ASIC", "expected profit [M$]", "EVPI [M$]", "VSS [M$]", "risk weight at BTC x1.3",
+                         "five years at BTC x1.3", "Five years (2026-2030)"):
                 assert line in text
             assert sum(has_image(c) for c in cells) >= 5
         else:
