@@ -405,3 +405,24 @@ def test_benders_matches_the_extensive_form_on_a_week(gpu_max, w, price):
     if gpu_max == 600.0:
         assert any("feasibility cut" in line for line in lines)
         assert ext.capacity_mw["tenant-a"] < 600.0
+
+
+
+def test_a_sweep_reports_the_capacities_chosen(tmp_path):
+    """A sweep of the BTC price over the four-hour fleet of the spike test (spike 70: per MW 90 +
+    70 = 160, its capital charge): x0.9 earns 144 < 160, build nothing; x1.1 earns 176, build
+    10 MW, profit 10 x 16 = 160. The table holds each case's capacity and capex."""
+    from optimiser.realdata import write_scenario_folder
+    from optimiser.sweeps import read_table
+
+    sc = tiny({"site": {"import_mw": 20}, "asic": [chosen("a", 10, 40.0)], **RATE0}, [0, 0, 0, 0],
+              btc_usd=btc_for([30, 30, 30, 70]))
+    folder = write_scenario_folder(sc, tmp_path / "base")
+    spec = tmp_path / "sweep.toml"
+    spec.write_text(f'base = "{folder}"\n[grid]\n"series.btc_usd" = [0.9, 1.1]\n')
+    optimiser.sweep(spec, tmp_path / "out", workers=1, plots=False)
+    t = read_table(tmp_path / "out").set_index("series.btc_usd")
+    assert t.loc[0.9, "capacity_mw.a"] == pytest.approx(0.0, abs=1e-9)
+    assert t.loc[1.1, "capacity_mw.a"] == pytest.approx(10.0)
+    assert t.loc[1.1, "objective_usd"] == pytest.approx(160.0, abs=1e-6)
+    assert t.loc[1.1, "capex_usd"] == pytest.approx(10 * 8760 * 40.0)

@@ -65,6 +65,10 @@ def row_from_summary(summary: dict[str, Any]) -> dict[str, Any]:
     row["asic_mwh"] = float(sum(v for k, v in energy.items() if k.startswith("asic_")))
     row["gpu_mwh"] = float(sum(v for k, v in energy.items() if k.startswith("gpu_")))
     row.update({f"gpu_availability.{k}": float(v) for k, v in summary.get("gpu_availability", {}).items()})
+    row.update({f"capacity_mw.{k}": float(v) for k, v in summary.get("capacity_mw", {}).items()})
+    inv = summary.get("investment") or {}
+    if inv.get("capex_usd"):
+        row.update(capex_usd=float(inv["capex_usd"]), npv_usd=inv.get("npv_usd"), payback_years=inv.get("payback_years"))
     s = summary["solver"]
     row.update(hours=int(summary["hours"]), iterations=int(s["iterations"]), solve_s=float(s["solve_s"]))
     row["warnings"] = " | ".join(summary.get("warnings", []))
