@@ -104,6 +104,7 @@ def child(case: str, time_limit: float) -> dict[str, Any]:
     except SolverError as err:
         out.update(status="not finished", error=str(err).splitlines()[0][:200])
     out["wall_s"] = time.perf_counter() - t0
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # this child's own peak
     return out
 
 
@@ -118,7 +119,6 @@ def run_child(case: str, time_limit: float) -> dict[str, Any]:
         return {"case": case, "status": "failed", "error": proc.stderr[-2000:], "process_s": wall}
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     res["process_s"] = wall
-    res["peak_mb"] = after.ru_maxrss / 1024.0
     res["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return res
 
