@@ -325,7 +325,9 @@ def solve_benders(
             c_next, ub = master.solve()
             gap = (ub - best_f) / max(1.0, abs(best_f)) if np.isfinite(best_f) else np.inf
             history.append({"iteration": it, "capacity_mw": dict(zip(names, c.tolist())), "feasible": feasible,
-                            "lower_bound_usd": best_f, "upper_bound_usd": ub, "gap": gap})
+                            "lower_bound_usd": best_f if np.isfinite(best_f) else None,
+                            "upper_bound_usd": ub if np.isfinite(ub) else None,
+                            "gap": gap if np.isfinite(gap) else None})
             say(f"Benders {it}: lower {best_f:,.0f} upper {ub:,.0f} gap {gap:.2e}"
                 + ("" if feasible else " (a future infeasible: feasibility cut)"))
             if gap <= rel_gap:

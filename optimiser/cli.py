@@ -97,6 +97,23 @@ def _parser() -> argparse.ArgumentParser:
     add_report_option(sw)
     sw.add_argument("--max-input-mb", help=MAX_INPUT_HELP)
     add_report_option(r)
+    st = sub.add_parser("stochastic", help="choose capacities for several weighted futures (a two-stage stochastic "
+                                           "program; docs/investment.md)")
+    st.add_argument("futures", type=Path, help="a folder holding futures.csv (name, probability) and one scenario "
+                                               "folder per future, as optimiser.futures.write_futures writes it")
+    st.add_argument("--out", type=Path, required=True,
+                    help="results folder: stochastic.json and future-<name>/ each; new, empty, or one dispatch wrote")
+    st.add_argument("--method", choices=["extensive", "benders"], default="extensive",
+                    help="one LP holding every future (default), or Benders decomposition (long horizons)")
+    st.add_argument("--risk-weight", type=float, default=0.0, metavar="W",
+                    help="weight of CVaR against the expected profit, 0 (default, risk-neutral) .. 1")
+    st.add_argument("--alpha", type=float, default=0.95, help="CVaR level: the mean of the worst 1 - alpha (default 0.95)")
+    st.add_argument("--value-of-information", action="store_true",
+                    help="also solve each future alone and the mean future: EVPI and VSS in stochastic.json")
+    st.add_argument("--solver-option", "-O", action="append", type=_option, default=[], metavar="KEY=VALUE",
+                    help="a HiGHS option (repeatable)")
+    st.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    st.add_argument("--max-input-mb", help=MAX_INPUT_HELP)
     rp = sub.add_parser("report", help="write report.html and figures/ for a results folder; with several "
                                        "folders, comparison.html (the first is the reference)")
     rp.add_argument("folders", type=Path, nargs="+", metavar="RESULTS_DIR",
@@ -367,6 +384,8 @@ def _command(args: argparse.Namespace, argv: list[str], state: _Run) -> int:
         return 0
     if args.command == "sweep":
         return _sweep(args)
+    if args.command == "stochastic":
+        return _stochastic(args, argv, state)
     if args.command == "report":
         from .report import write_report
 
@@ -431,6 +450,50 @@ def _command(args: argparse.Namespace, argv: list[str], state: _Run) -> int:
     import gc
 
     gc.freeze()
+    return 0
+
+
+def _stochastic(args: argparse.Namespace, argv: list[str], state: "_Run") -> int:
+    """``dispatch stochastic``: capacities for several weighted futures; the answer on stdout."""
+    from .errors import InputError
+    from .options import check_options
+    from .outdir import check_results_folder
+    from .safety import escape
+    from .stochastic import read_futures, run_stochastic, value_of_information
+
+    out = check_results_folder(args.out)
+    options = check_options(dict(args.solver_option))
+    if not 0.0 <= args.risk_weight <= 1.0:
+        raise InputError(f"--risk-weight must be within 0 .. 1, not {args.risk_weight}")
+    if not 0.0 <= args.alpha < 1.0:
+        raise InputError(f"--alpha must be within 0 (inclusive) and 1 (exclusive), not {args.alpha}")
+    t0 = time.perf_counter()
+    futs = read_futures(args.futures)
+    say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        extra = {"progress": say} if args.method == "benders" else {}
+        res = run_stochastic(futs, risk_weight=args.risk_weight, alpha=args.alpha, options=options or None,
+                             method=args.method, **extra)
+        if args.value_of_information:
+            res.summary["value_of_information"] = value_of_information(
+                futs, options=options or None, recourse=res if args.risk_weight == 0 else None, progress=say)
+    except ValueError as err:  # futures that cannot make one program (check_futures)
+        raise InputError(f"{escape(args.futures)}: {err}") from None
+    res.summary["command"] = ["dispatch", *argv]
+    state.out = out
+    res.write(out)
+    if not args.quiet:
+        s = res.summary
+        print(f"capacities [MW]: " + ", ".join(f"{k} {v:,.1f}" for k, v in s["capacity_mw"].items()))
+        print(f"expected profit [$]: {s['expected_profit_usd']:,.0f}; CVaR at {s['alpha']:g} [$]: {s['cvar_usd']:,.0f}"
+              f"; objective [$]: {s['objective_usd']:,.0f} (risk weight {s['risk_weight']:g}, {s['method']})")
+        for name, p in s["probability"].items():
+            print(f"  {name}: p {p:.4g}, profit [$] {s['profit_usd'][name]:,.0f}")
+        voi = s.get("value_of_information")
+        if voi:
+            print(f"EVPI [$]: {voi['evpi_usd']:,.0f}; VSS [$]: {voi['vss_usd']:,.0f}")
+        print(f"solved in {time.perf_counter() - t0:.1f} s; results: {escape(args.out)}/stochastic.json, "
+              f"{escape(args.out)}/future-<name>/")
     return 0
 
 

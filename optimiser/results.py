@@ -350,11 +350,46 @@ def write_results(results: Results, out_dir: str | Path) -> Path:
     DispatchError
         If the summary holds a value that is not finite (naming its key).
     """
+    summary_text = summary_json(results.summary)
+
+    def fill(tmp: Path) -> tuple[list[str], dict[str, list[str]]]:
+        write_results_files(results, tmp, summary_text)
+        return ["dispatch.csv", "summary.json"], {}
+
+    return write_folder(out_dir, fill)
+
+
+def write_results_files(results: Results, folder: Path, summary_text: str | None = None) -> None:
+    """``dispatch.csv`` and ``summary.json`` of ``results`` into ``folder`` (which exists), each
+    flushed to disk; no marker."""
+    csv_path = folder / "dispatch.csv"
+    _fmt_frame(results.dispatch).to_csv(csv_path, float_format="%.10g", lineterminator="\n")
+    _fsync(csv_path)
+    _write_text(folder / "summary.json", summary_text if summary_text is not None else summary_json(results.summary))
+
+
+def _write_text(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_folder(out_dir: str | Path, fill: Any) -> Path:
+    """Write a folder whole or not at all, as :func:`write_results` does: ``fill(tmp)`` writes the
+    content into a temporary folder beside ``out_dir`` and returns the files and the sub-folders
+    (name -> files) it wrote, which the marker lists; the temporary folder then takes
+    ``out_dir``'s place in one step. Anything ``fill`` raises leaves ``out_dir`` as it was.
+
+    Raises
+    ------
+    ResultsFolderError
+        If ``out_dir`` may not be replaced or cannot be written.
+    """
     from .interrupt import deferred
     from .outdir import MARKER, ResultsFolderError, check_results_folder, follow_umask, marker_text
 
     out = check_results_folder(out_dir)
-    summary_text = summary_json(results.summary)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         clean_stale(out)
@@ -363,14 +398,10 @@ def write_results(results: Results, out_dir: str | Path) -> Path:
         raise ResultsFolderError(f"cannot write the results folder {out}: {err}") from None
     try:
         follow_umask(tmp)
-        csv_path = tmp / "dispatch.csv"
-        _fmt_frame(results.dispatch).to_csv(csv_path, float_format="%.10g", lineterminator="\n")
-        _fsync(csv_path)
-        for name, text in (("summary.json", summary_text), (MARKER, marker_text(["dispatch.csv", "summary.json"]))):
-            with open(tmp / name, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
+        files, folders = fill(tmp)
+        for sub in folders:
+            follow_umask(tmp / sub)
+        _write_text(tmp / MARKER, marker_text(files, folders or None))
     except BaseException as err:
         _remove(tmp)
         if isinstance(err, OSError):

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -225,6 +226,27 @@ class StochasticResults:
         """Probability-weighted profit. [$]"""
         return float(self.summary["expected_profit_usd"])
 
+    def write(self, out_dir: str | Path) -> Path:
+        """Write ``stochastic.json`` (the summary) and each future's results folder
+        ``future-<name>/`` (``dispatch.csv``, ``summary.json``) into ``out_dir``, whole or not at
+        all, as :meth:`optimiser.Results.write` writes one results folder."""
+        from .results import summary_json, write_folder, write_results_files
+
+        top = summary_json(self.summary)  # strict JSON, checked before anything is written
+        texts = {name: summary_json(r.summary) for name, r in self.futures.items()}
+
+        def fill(tmp: Path) -> tuple[list[str], dict[str, list[str]]]:
+            (tmp / "stochastic.json").write_text(top, encoding="utf-8")
+            folders = {}
+            for name, res in self.futures.items():
+                sub = tmp / f"future-{name}"
+                sub.mkdir()
+                write_results_files(res, sub, texts[name])
+                folders[sub.name] = ["dispatch.csv", "summary.json"]
+            return ["stochastic.json"], folders
+
+        return write_folder(out_dir, fill)
+
 
 def solve_stochastic(m: Any, *, options: dict[str, Any] | None = None, time_limit: float | None = None,
                      log: bool = False, build_s: float = 0.0) -> StochasticResults:
@@ -307,6 +329,52 @@ def run_stochastic(futures: Sequence[Future], *, risk_weight: float = 0.0, alpha
     if extra is not None:
         extra(m)
     return solve_stochastic(m, options=options, time_limit=time_limit, build_s=time.perf_counter() - t0)
+
+
+def read_futures(folder: str | Path, **load_options: Any) -> list[Future]:
+    """The futures in a folder: ``futures.csv`` (columns ``name`` and ``probability``, one row a
+    future, as :func:`optimiser.futures.write_futures` writes it) and one scenario folder per
+    name beside it.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the row and the column: no ``futures.csv``, a missing column, a name
+        without its folder, a probability that is not a positive number, or probabilities not
+        adding up to 1.
+    """
+    import pandas as pd
+
+    from .errors import InputError, Problem
+    from .scenario import load_scenario
+
+    folder = Path(folder)
+    table_path = folder / "futures.csv"
+    if not table_path.is_file():
+        raise InputError(Problem(f"no futures.csv in {folder}: a table of name and probability, one row a future",
+                                 file=str(table_path)))
+    table = pd.read_csv(table_path, dtype={"name": str})
+    problems = [Problem(f"column '{c}' is missing", file=str(table_path), column=c)
+                for c in ("name", "probability") if c not in table.columns]
+    if problems:
+        raise InputError(problems)
+    for i, row in table.iterrows():
+        p = pd.to_numeric(row["probability"], errors="coerce")
+        if not (isinstance(p, float) and math.isfinite(p) and p > 0):
+            problems.append(Problem(f"{row['probability']!r} is not a positive probability", file=str(table_path),
+                                    row=int(i) + 2, column="probability"))
+        if not (folder / str(row["name"])).is_dir():
+            problems.append(Problem(f"no scenario folder {folder / str(row['name'])} for this future",
+                                    file=str(table_path), row=int(i) + 2, column="name"))
+    if not problems:
+        total = float(table["probability"].astype(float).sum())
+        if abs(total - 1.0) > 1e-9:
+            problems.append(Problem(f"the probabilities add up to {total:.12g}, not 1", file=str(table_path),
+                                    column="probability"))
+    if problems:
+        raise InputError(problems)
+    return [Future(str(row["name"]), float(row["probability"]), load_scenario(folder / str(row["name"]), **load_options))
+            for _, row in table.iterrows()]
 
 
 def mean_future(futures: Sequence[Future], name: str = "mean") -> Future:

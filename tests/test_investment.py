@@ -426,3 +426,64 @@ def test_a_sweep_reports_the_capacities_chosen(tmp_path):
     assert t.loc[1.1, "capacity_mw.a"] == pytest.approx(10.0)
     assert t.loc[1.1, "objective_usd"] == pytest.approx(160.0, abs=1e-6)
     assert t.loc[1.1, "capex_usd"] == pytest.approx(10 * 8760 * 40.0)
+
+
+# ------------------------------------------------------------------------------------------------
+# dispatch stochastic: the command line
+# ------------------------------------------------------------------------------------------------
+
+def futures_folder(tmp_path, futs: list[Future]):
+    """A futures folder as optimiser.futures.write_futures writes one."""
+    from optimiser.realdata import write_scenario_folder
+
+    folder = tmp_path / "futures"
+    for f in futs:
+        write_scenario_folder(f.scenario, folder / f.name)
+    (folder / "futures.csv").write_text("name,probability\n" + "".join(f"{f.name},{f.probability}\n" for f in futs))
+    return folder
+
+
+@pytest.mark.parametrize("method", ["extensive", "benders"])
+def test_dispatch_stochastic_writes_the_answer(tmp_path, capsys, method):
+    """The EVPI/VSS case of test_two_futures_evpi_and_vss_by_hand through the command line: 10 MW,
+    expected profit 50, EVPI 25, VSS 50; stochastic.json and one results folder a future."""
+    import json
+
+    from optimiser.cli import main
+
+    folder = futures_folder(tmp_path, two_futures(5.0, 40.0, 60.0, 10.0))
+    out = tmp_path / "out"
+    code = main(["stochastic", str(folder), "--out", str(out), "--method", method, "--value-of-information"])
+    assert code == 0, capsys.readouterr().err
+    text = capsys.readouterr().out
+    assert "capacities [MW]: a 10.0" in text and "EVPI [$]: 25" in text and "VSS [$]: 50" in text
+    summary = json.loads((out / "stochastic.json").read_text())
+    assert summary["capacity_mw"]["a"] == pytest.approx(10.0)
+    assert summary["expected_profit_usd"] == pytest.approx(50.0)
+    assert summary["value_of_information"]["vss_usd"] == pytest.approx(50.0)
+    for name, profit in (("high", 150.0), ("low", -50.0)):
+        s = json.loads((out / f"future-{name}" / "summary.json").read_text())
+        assert s["objective_usd"] == pytest.approx(profit)
+        assert (out / f"future-{name}" / "dispatch.csv").is_file()
+    # again into the same folder: replaced whole; a foreign file in it: refused, nothing touched
+    assert main(["stochastic", str(folder), "--out", str(out), "-q"]) == 0
+    (out / "notes.txt").write_text("mine")
+    assert main(["stochastic", str(folder), "--out", str(out), "-q"]) == 2
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_dispatch_stochastic_names_bad_futures(tmp_path, capsys):
+    from optimiser.cli import main
+
+    folder = futures_folder(tmp_path, two_futures(5.0, 40.0, 60.0, 10.0))
+    (folder / "futures.csv").write_text("name,probability\nhigh,0.5\nlow,0.6\n")
+    assert main(["stochastic", str(folder), "--out", str(tmp_path / "o")]) == 2
+    assert "add up to 1.1" in capsys.readouterr().err
+    (folder / "futures.csv").write_text("name,probability\nhigh,0.5\nmissing,0.5\n")
+    assert main(["stochastic", str(folder), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "futures.csv, line 3, column 'name': no scenario folder" in err
+    (folder / "futures.csv").write_text("name,probability\nhigh,abc\nlow,0.5\n")
+    assert main(["stochastic", str(folder), "--out", str(tmp_path / "o")]) == 2
+    assert "probability" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
