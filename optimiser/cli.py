@@ -215,6 +215,20 @@ def format_summary(summary: dict[str, Any], timings: dict[str, float]) -> str:
         for k, v in summary["gpu_availability"].items():
             worst = min(summary["gpu_availability_by_period"][k].values())
             lines.append(f"    {k:<30}{v:>11.4%}   {worst:.4%}")
+    inv = summary.get("investment") or {}
+    decided = {k: v for k, v in (inv.get("fleets") or {}).items() if v.get("decided")}
+    if decided or inv.get("capex_usd"):
+        lines.append("")
+        lines.append(f"{'capacity (IT)':<34}{'MW':>16}")
+        for k, v in inv["fleets"].items():
+            what = f"chosen in {v['min_mw']:g}..{v['max_mw']:g}" if v.get("decided") else "fixed"
+            lines.append(f"    {escape(k):<30}{v['capacity_mw']:>16,.1f}   {what}")
+        npv = inv.get("npv_usd")
+        pay = inv.get("payback_years")
+        lines.append(f"capex {_money(inv['capex_usd']).strip()} USD; operating profit "
+                     f"{_money(inv['operating_profit_usd_per_year']).strip()} USD/yr; NPV "
+                     + (f"{_money(npv).strip()} USD over {inv['npv_years']:g} yr" if npv is not None else "-")
+                     + "; payback " + (f"{pay:.1f} yr" if pay is not None else "never"))
     s = summary["solver"]
     lines.append("")
     lines.append(

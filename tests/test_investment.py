@@ -487,3 +487,37 @@ def test_dispatch_stochastic_names_bad_futures(tmp_path, capsys):
     assert main(["stochastic", str(folder), "--out", str(tmp_path / "o")]) == 2
     assert "probability" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_the_conversion_scenario_adds_up():
+    """scenarios/conversion (the example site choosing its S21 and GPU capacities): capacities in
+    their ranges and within the floor, the streams add up to the objective, and the investment
+    summary follows from the capacities (capex, annuities, payback, NPV by their formulas)."""
+    sc = optimiser.load_scenario("scenarios/conversion")
+    res = optimiser.solve(optimiser.build(sc))
+    caps = res.summary["capacity_mw"]
+    assert set(caps) == {"s21", "tenant-a"}
+    assert all(-1e-9 <= v <= 300 + 1e-9 for v in caps.values())
+    assert sum(caps.values()) <= 300 + 1e-6
+    s = res.summary
+    assert sum(s["revenue_usd"].values()) - sum(s["cost_usd"].values()) == pytest.approx(s["objective_usd"], rel=1e-9)
+    assert res.dispatch["profit_usd"].sum() == pytest.approx(s["objective_usd"], rel=1e-9)
+    inv = s["investment"]
+    cfg = {f.name: f for _, f in sc.config.fleets()}
+    capex = sum(cfg[k].capex_usd_per_mw * v for k, v in caps.items())
+    annuity = sum(cfg[k].capex_usd_per_mw * annuity_factor(0.08, cfg[k].lifetime_years) * v for k, v in caps.items())
+    assert inv["capex_usd"] == pytest.approx(capex)
+    assert inv["annuity_usd_per_year"] == pytest.approx(annuity)
+    years = sc.hours / 8760
+    assert inv["equivalent_annual_profit_usd"] == pytest.approx(s["objective_usd"] / years)
+    assert inv["operating_profit_usd_per_year"] == pytest.approx(s["objective_usd"] / years + annuity)
+    if capex > 0 and inv["operating_profit_usd_per_year"] > 0:
+        assert inv["payback_years"] == pytest.approx(capex / inv["operating_profit_usd_per_year"])
+        life = max(cfg[k].lifetime_years for k, v in caps.items() if v > 0)
+        assert inv["npv_usd"] == pytest.approx(s["objective_usd"] / years * present_value_factor(0.08, life))
+    # the capital streams are the annuities and fixed O&M for the horizon's share of the years
+    for k, v in caps.items():
+        kind = "asic" if k == "s21" else "gpu"
+        got = s["cost_usd"].get(f"{kind}_{k}_capital", 0.0)
+        assert got == pytest.approx(cfg[k].capex_usd_per_mw * annuity_factor(0.08, cfg[k].lifetime_years) * v * years,
+                                    rel=1e-9, abs=0.01)  # a cent: a capacity of 1e-12 MW at ~1e6 $/MW
