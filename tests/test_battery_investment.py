@@ -240,3 +240,24 @@ def test_two_futures_build_the_battery_only_for_a_wide_spread(method, peak, buil
                                          "narrow": pytest.approx(built * (27 - 100 / 9 - 40), abs=1e-5)}
     assert res.futures["wide"].summary["capacity_mw"]["b"] == pytest.approx(built, abs=1e-6)
     assert res.futures["narrow"].dispatch["battery_b_soc_mwh"].max() <= 2 * built + 1e-6
+
+
+def test_the_documented_decision_parses():
+    """The power-decision ``[[battery]]`` snippets of docs/scenario.md and docs/investment.md
+    are valid scenario parts."""
+    import re
+    from pathlib import Path
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    from optimiser.scenario import parse_config
+
+    for doc in ("scenario.md", "investment.md"):
+        text = (Path(__file__).parent.parent / "docs" / doc).read_text(encoding="utf-8")
+        snippet = next(b for b in re.findall(r"```toml\n(.*?)```", text, re.S)
+                       if "[[battery]]" in b and "power_mw = {" in b)
+        cfg = parse_config({"site": {"import_mw": 100}, "discount_rate": 0.08, **tomllib.loads(snippet)})
+        (b,) = cfg.battery
+        assert b.capacity_is_decision and b.capacity_range.max == 100.0 and b.energy_mwh == 4 * 100.0
