@@ -74,7 +74,9 @@ class _Sub:
 
 
 def _fixed_vars(m: Any, dec: list[tuple[str, Any]]) -> list[Any]:
-    return [getattr(m, kind).capacity_mw[f.name] for kind, f in dec]
+    from .model.investment import capacity_var
+
+    return [capacity_var(m, kind)[f.name] for kind, f in dec]
 
 
 def _prepare(fut: Any, dec: list[tuple[str, Any]], c0: np.ndarray, options: dict[str, Any] | None,
@@ -197,7 +199,7 @@ class _Master:
     """The master LP over capacities, one ``theta`` a future, and the CVaR's ``eta`` and ``u``."""
 
     def __init__(self, lo: np.ndarray, hi: np.ndarray, prob: np.ndarray, w: float, alpha: float,
-                 floor: float | None):
+                 floor: float | None, in_floor: np.ndarray | None = None):
         from .solve import configured_highs
 
         self.k, self.s = len(lo), len(prob)
@@ -214,8 +216,9 @@ class _Master:
             hi_all = np.concatenate([hi_all, [inf], np.full(s, inf)])
         self.h.addVars(len(cost), lo_all, hi_all)
         self.h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
-        if floor is not None and k:
-            self.h.addRow(-inf, floor, k, np.arange(k, dtype=np.int32), np.ones(k))
+        on = np.flatnonzero(np.ones(k, bool) if in_floor is None else in_floor).astype(np.int32)
+        if floor is not None and len(on):  # the fleets' IT capacity (not the batteries')
+            self.h.addRow(-inf, floor, len(on), on, np.ones(len(on)))
         if w > 0:  # u_s - eta + theta_s >= 0
             for j in range(s):
                 idx = np.array([k + j, k + s, k + s + 1 + j], dtype=np.int32)
@@ -304,7 +307,7 @@ def solve_benders(
     with ThreadPoolExecutor(max_workers=n_threads) as pool:
         subs = list(pool.map(lambda f: _prepare(f, dec, lo, options, extra), futures))
         build_s = time.perf_counter() - t_start
-        master = _Master(lo, hi, prob, w, alpha, floor)
+        master = _Master(lo, hi, prob, w, alpha, floor, np.array([kind != "battery" for kind, _ in dec], bool))
         best_c, best_f, best_v = None, -np.inf, None
         ub = np.inf
         c = lo.copy()

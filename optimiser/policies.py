@@ -473,6 +473,12 @@ def _check_decided(sc: Scenario, policy: str) -> None:
                                     "policy (its settlement would choose the capacity with hindsight): give the "
                                     "capacity to score as a number, or use --policy optimal",
                                     key=f"{kind}.{f.name}.capacity_mw"))
+    for b in sc.config.battery:
+        if b.capacity_is_decision:
+            problems.append(Problem(f"a battery's power decision (power_mw = {{ min, max }}) is not made by the "
+                                    f"{policy} policy (its settlement would choose the power with hindsight): give "
+                                    "the power to score as a number, or use --policy optimal",
+                                    key=f"battery.{b.name}.power_mw"))
     if problems:
         raise InputError(problems)
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 try:
@@ -230,11 +230,15 @@ _FIXED_OM = _number(0.0, 1e8, "$/MW-year")
 
 
 class _Investable(_Table):
-    """What a fleet's capacity costs to build and keep (docs/investment.md).
+    """What a fleet's (or a battery's) capacity costs to build and keep (docs/investment.md).
 
-    ``capacity_mw`` is a number (a fixed capacity) or ``{ min, max }``: a decision of the linear
-    program, kept in :attr:`capacity_range`; ``capacity_mw`` then reads as the most it may be.
+    The capacity key (:attr:`capacity_key`: ``capacity_mw`` for fleets, ``power_mw`` for
+    batteries) is a number (a fixed capacity) or ``{ min, max }``: a decision of the linear
+    program, kept in :attr:`capacity_range`; the key then reads as the most it may be.
     """
+
+    #: the key holding the capacity, a number or ``{ min, max }``
+    capacity_key: ClassVar[str] = "capacity_mw"
 
     capacity_range: CapacityRange | None = Field(
         default=None, description="Set by capacity_mw = { min, max }: the capacity is a decision. [MW]"
@@ -254,20 +258,30 @@ class _Investable(_Table):
     def _range(cls, data: Any) -> Any:
         if not isinstance(data, Mapping):
             return data
+        key = cls.capacity_key
         if "capacity_range" in data:
             raise _KeyError("capacity_range", "unknown key: a capacity decision is written "
-                            "capacity_mw = { min = 0, max = 200 }")
-        rng = data.get("capacity_mw")
+                            f"{key} = {{ min = 0, max = 200 }}")
+        rng = data.get(key)
         if not isinstance(rng, Mapping):
-            return data
+            return cls._derive(data, None)
         try:
             parsed = CapacityRange.model_validate(dict(rng))
         except ValidationError as err:
             first = err.errors()[0]
             where = ".".join(str(x) for x in first["loc"])
-            raise _KeyError("capacity_mw" + (f".{where}" if where else ""),
+            raise _KeyError(key + (f".{where}" if where else ""),
                             f"a capacity decision is {{ min = <MW>, max = <MW> }}: {first['msg']}") from None
-        return {**data, "capacity_mw": parsed.max, "capacity_range": parsed}
+        return cls._derive({**data, key: parsed.max, "capacity_range": parsed}, parsed)
+
+    @classmethod
+    def _derive(cls, data: Mapping, rng: CapacityRange | None) -> Mapping:
+        """Keys that follow from the capacity (a battery's energy); ``rng`` when it is a decision."""
+        return data
+
+    def _derived_keys(self) -> tuple[str, ...]:
+        """Keys :meth:`_derive` filled in, left out when the table is written back."""
+        return ()
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: Any) -> Any:
@@ -275,7 +289,9 @@ class _Investable(_Table):
         d = handler(self)
         rng = d.pop("capacity_range", None)
         if rng is not None:
-            d["capacity_mw"] = rng
+            d[self.capacity_key] = rng
+        for k in self._derived_keys():
+            d.pop(k, None)
         if d.get("contract_share") is not None:  # a GPU contract given as a share: contract_mw follows it
             d.pop("contract_mw", None)
         return d
@@ -293,6 +309,11 @@ class _Investable(_Table):
     def capacity_is_decision(self) -> bool:
         """True when the linear program chooses the capacity (``capacity_mw = { min, max }``)."""
         return self.capacity_range is not None
+
+    @property
+    def fixed_capacity_mw(self) -> float:
+        """The capacity key's number: the capacity, or the most it may be when it is a decision. [MW]"""
+        return float(getattr(self, self.capacity_key) or 0.0)
 
 
 class _Fleet(_Investable):
@@ -506,18 +527,38 @@ class Reserve(_Table):
     _check = field_validator("product")(classmethod(lambda cls, v: _check_name(v)))
 
 
-class Battery(_Table):
+class Battery(_Investable):
     """A battery behind the meter: charged from the site's power, discharged into it.
 
     Power is at the meter; the round-trip efficiency is split evenly, ``sqrt(eta)`` on the way
     in and on the way out. At the end of the horizon (or window) the stored energy is either
     back to at least what it started with (``end = "cyclic"``) or valued at
     ``end_value_usd_per_mwh`` (``end = "valued"``; given that value alone implies it).
+
+    ``energy_mwh`` may be given as ``duration_h`` (``energy_mwh = duration_h x power_mw``).
+    ``power_mw = { min, max }`` makes the power a decision of the linear program, its energy
+    chosen with it (``duration_h`` required, ``energy_mwh`` not given; docs/investment.md);
+    ``capex_usd_per_mw`` is then per MW of power, its energy included.
     """
 
+    capacity_key: ClassVar[str] = "power_mw"
+
     name: str
-    power_mw: float = Field(ge=0, allow_inf_nan=False, description="Charge and discharge limit at the meter. [MW]")
-    energy_mwh: float = Field(ge=0, allow_inf_nan=False, description="Energy it stores when full. [MWh]")
+    power_mw: float = Field(ge=0, allow_inf_nan=False, description="Charge and discharge limit at the meter; "
+                            "{ min, max } for a decision (the most it may be). [MW]")
+    energy_mwh: float = Field(ge=0, allow_inf_nan=False, description="Energy it stores when full (with a power "
+                              "decision: duration_h x the most power). [MWh]")
+    duration_h: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False,
+        description="Hours at full power from full: energy_mwh = duration_h x power_mw (required with a power "
+        "decision). [h]",
+    )
+    capacity_range: CapacityRange | None = Field(
+        default=None, description="Set by power_mw = { min, max }: the power (and energy) is a decision. [MW]"
+    )
+    capex_usd_per_mw: _CAPEX = Field(
+        default=0.0, description="Investment per MW of power, its energy included, charged as an annuity. [$/MW]"
+    )
     round_trip_efficiency: float = Field(
         gt=0, le=1, description="Energy out per energy in, at the meter; sqrt of it each way. [-]"
     )
@@ -538,6 +579,41 @@ class Battery(_Table):
     )
 
     _check = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
+
+    @classmethod
+    def _derive(cls, data: Mapping, rng: CapacityRange | None) -> Mapping:
+        """``energy_mwh`` from ``duration_h``: refused with a decision, required otherwise (one of
+        the two), and the two must agree when both are given."""
+        energy, duration, power = data.get("energy_mwh"), data.get("duration_h"), data.get("power_mw")
+        if rng is not None:
+            if energy is not None:
+                raise _KeyError("energy_mwh", "a power decision (power_mw = { min, max }) chooses the energy with "
+                                "the power: give duration_h (energy_mwh = duration_h x power), not energy_mwh")
+            if duration is None:
+                raise _KeyError("duration_h", "a power decision (power_mw = { min, max }) needs duration_h, the "
+                                "hours at full power (energy_mwh = duration_h x power)")
+        elif duration is None:
+            if energy is None:
+                raise _KeyError("energy_mwh", "give energy_mwh, or duration_h (energy_mwh = duration_h x power_mw)")
+            return data
+        try:
+            d, p = float(duration), float(power)
+        except (TypeError, ValueError):
+            return data  # the fields' own validation names the key
+        if energy is not None:
+            try:
+                e = float(energy)
+            except (TypeError, ValueError):
+                return data
+            if abs(e - d * p) > 1e-9 * max(1.0, abs(e)):
+                raise _KeyError("duration_h", f"energy_mwh ({e:g}) is not duration_h x power_mw ({d:g} x {p:g}): "
+                                "give one of the two")
+            return data
+        return {**data, "energy_mwh": d * p}
+
+    def _derived_keys(self) -> tuple[str, ...]:
+        # with duration_h the energy follows the power (a sweep that replaces power_mw scales it)
+        return ("energy_mwh",) if self.duration_h is not None else ()
 
     @field_validator("max_soc")
     @classmethod
@@ -834,10 +910,18 @@ class ScenarioConfig(_Table):
     def _investment(self) -> "ScenarioConfig":
         kinds = [("asic", f) for f in self.asic] + [("gpu", f) for f in self.gpu] + [("flex", f) for f in self.flex]
         if self.discount_rate is None:
-            for kind, f in kinds:
+            for kind, f in kinds + [("battery", b) for b in self.battery]:
                 if f.capex_usd_per_mw > 0:
-                    raise _KeyError("discount_rate", f"{kind} fleet '{f.name}' has capex_usd_per_mw: give the "
+                    what = "battery" if kind == "battery" else f"{kind} fleet"
+                    raise _KeyError("discount_rate", f"{what} '{f.name}' has capex_usd_per_mw: give the "
                                     "scenario's discount_rate (e.g. 0.08) for its annuity")
+        fleet_names = {f.name for _, f in kinds}
+        for i, b in enumerate(self.battery):
+            if b.name in fleet_names and (b.capacity_is_decision or b.capex_usd_per_mw > 0
+                                          or b.fixed_om_usd_per_mw_year > 0):
+                raise _KeyError(f"battery[{i}].name", f"battery '{b.name}' has the name of a fleet: a battery with "
+                                "a power decision or capital charges is reported by name beside the fleets "
+                                "(summary.json capacity_mw), so give it its own name")
         if self.site.outage_column is not None:
             for f in self.gpu:
                 if f.contract_scales:

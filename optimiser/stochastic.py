@@ -68,8 +68,10 @@ class Future:
 
 
 def decisions(scenario: Scenario) -> list[tuple[str, Any]]:
-    """The fleets whose capacity is a decision, as ``(kind, fleet)``."""
-    return [(k, f) for k, f in scenario.config.fleets() if f.capacity_is_decision]
+    """The fleets whose capacity is a decision, then the batteries whose power is, as ``(kind, table)``."""
+    cfg = scenario.config
+    return ([(k, f) for k, f in cfg.fleets() if f.capacity_is_decision]
+            + [("battery", b) for b in cfg.battery if b.capacity_is_decision])
 
 
 def check_futures(futures: Sequence[Future], risk_weight: float = 0.0, alpha: float = 0.95) -> None:
@@ -103,7 +105,7 @@ def check_futures(futures: Sequence[Future], risk_weight: float = 0.0, alpha: fl
     first = [(k, f.name, f.capacity_range) for k, f in decisions(futures[0].scenario)]
     if not first:
         raise ValueError(f"future '{futures[0].name}' chooses no capacity: give a fleet capacity_mw = "
-                         "{ min = 0, max = ... } (docs/investment.md)")
+                         "{ min = 0, max = ... } or a battery power_mw = { min = 0, max = ... } (docs/investment.md)")
     for fut in futures[1:]:
         other = [(k, f.name, f.capacity_range) for k, f in decisions(fut.scenario)]
         if other != first:
@@ -141,15 +143,18 @@ def build_stochastic(
         Pyomo model and solve it with :func:`solve_stochastic`.
     """
     from .model.core import build_into
+    from .model.investment import capacity_var
 
     check_futures(futures, risk_weight, alpha)
     dec = decisions(futures[0].scenario)
     m = pyo.ConcreteModel(name="stochastic")
     m.S = pyo.Set(initialize=[f.name for f in futures], ordered=True, doc="Futures")
-    m.K = pyo.Set(initialize=[f.name for _, f in dec], ordered=True, doc="Fleets whose capacity is chosen")
+    m.K = pyo.Set(initialize=[f.name for _, f in dec], ordered=True,
+                  doc="Fleets whose capacity is chosen, batteries whose power is")
     m.probability = pyo.Param(m.S, initialize={f.name: float(f.probability) for f in futures}, doc="[-]")
     bounds = {f.name: (f.capacity_range.min, f.capacity_range.max) for _, f in dec}
-    m.capacity_mw = pyo.Var(m.K, bounds=lambda _m, k: bounds[k], doc="IT capacity chosen, shared by every future [MW]")
+    m.capacity_mw = pyo.Var(m.K, bounds=lambda _m, k: bounds[k],
+                            doc="IT capacity (a battery's power) chosen, shared by every future [MW]")
     for k, v in (fixed_capacity_mw or {}).items():
         if k not in bounds:
             raise ValueError(f"fixed_capacity_mw names '{k}', which is not a fleet whose capacity is chosen "
@@ -160,7 +165,7 @@ def build_stochastic(
         build_into(m.future[f.name], f.scenario)
     kind_of = {f.name: k for k, f in dec}
     m.nonanticipativity = pyo.Constraint(
-        m.S, m.K, rule=lambda _m, s, k: getattr(_m.future[s], kind_of[k]).capacity_mw[k] == _m.capacity_mw[k],
+        m.S, m.K, rule=lambda _m, s, k: capacity_var(_m.future[s], kind_of[k])[k] == _m.capacity_mw[k],
         doc="Every future builds the first stage's capacity [MW]")
     m.expected_profit = pyo.Expression(expr=sum(m.probability[s] * m.future[s].profit for s in m.S),
                                        doc="Probability-weighted profit [$]")

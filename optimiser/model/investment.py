@@ -1,7 +1,9 @@
 """Capacity as a decision: what each fleet's capacity costs, and the capacity the LP chooses.
 
 A fleet (ASIC, GPU or flex) gives ``capacity_mw = { min = 0, max = 200 }`` to let the linear
-program choose its IT capacity ``C_k`` with the hourly dispatch (docs/investment.md). Each MW of
+program choose its IT capacity ``C_k`` with the hourly dispatch (docs/investment.md); a battery
+gives ``power_mw = { min, max }`` and ``duration_h`` (its power ``P_b``, the energy
+``duration_h x P_b`` chosen with it: :mod:`optimiser.model.battery`). Each MW of
 capacity, chosen or fixed, is charged for the hours it stands:
 
     capital    = capex_usd_per_mw x annuity(discount_rate, lifetime_years) / 8760 per MW-hour
@@ -98,6 +100,16 @@ class CapacityEntry:
         return float(sol.value(self.var)[self.pos])
 
 
+#: the name of each kind's capacity variable on its block, when it is not ``capacity_mw``
+CAPACITY_VAR = {"battery": "power_mw"}
+
+
+def capacity_var(model: Any, kind: str) -> Any:
+    """The variable of the capacities chosen for ``kind`` in a dispatch model: ``model.<kind>.capacity_mw``,
+    ``model.battery.power_mw`` for batteries."""
+    return getattr(getattr(model, kind), CAPACITY_VAR.get(kind, "capacity_mw"))
+
+
 def add_fleet_capacity(block: Any, reg: Registry, kind: str, fleets: Any) -> dict[str, CapacityEntry]:
     """Register the capacities of one kind of fleet: the decisions' variable and rows, and every
     fleet's capital and fixed O&M streams. Call it from the fleets' ``build``.
@@ -109,9 +121,10 @@ def add_fleet_capacity(block: Any, reg: Registry, kind: str, fleets: Any) -> dic
     reg
         The registry.
     kind
-        ``"asic"``, ``"gpu"`` or ``"flex"`` (the streams' prefix).
+        ``"asic"``, ``"gpu"``, ``"flex"`` or ``"battery"`` (the streams' prefix). A battery's
+        variable is ``m.battery.power_mw[b]`` (:data:`CAPACITY_VAR`), its power.
     fleets
-        The fleets' tables.
+        The fleets' (batteries') tables.
 
     Returns
     -------
@@ -124,8 +137,10 @@ def add_fleet_capacity(block: Any, reg: Registry, kind: str, fleets: Any) -> dic
     var = None
     if decided:
         names = [f.name for f in decided]
-        var = reg.add_var(block, "capacity_mw", names, np.array([f.capacity_range.max for f in decided]),
-                          doc=f"IT capacity of {kind} fleet k, chosen [MW]")
+        var = reg.add_var(block, CAPACITY_VAR.get(kind, "capacity_mw"), names,
+                          np.array([f.capacity_range.max for f in decided]),
+                          doc="Power of battery b, chosen (its energy: duration_h x it) [MW]" if kind == "battery"
+                          else f"IT capacity of {kind} fleet k, chosen [MW]")
         low = [(j, f.capacity_range.min) for j, f in enumerate(decided) if f.capacity_range.min > 0]
         if low:
             pos = np.array([j for j, _ in low])
@@ -138,7 +153,7 @@ def add_fleet_capacity(block: Any, reg: Registry, kind: str, fleets: Any) -> dic
         if f.capacity_is_decision:
             e = CapacityEntry(kind, f.name, f, var, decided.index(f))
         else:
-            e = CapacityEntry(kind, f.name, f, fixed_mw=float(f.capacity_mw))
+            e = CapacityEntry(kind, f.name, f, fixed_mw=f.fixed_capacity_mw)
         out[f.name] = e
         reg.capacities.append(e)
         for part, per_year in zip(("capital", "fixed_om"), capital_usd_per_mw_year(f, rate)):
@@ -184,7 +199,8 @@ class Investment:
     says of capacities and capital (see the module docstring).
 
     ``m.investment.floor``: ``sum_k C_k <= site.floor_mw`` over every fleet's IT capacity
-    (chosen or fixed), when the site gives ``floor_mw`` and some capacity is chosen.
+    (chosen or fixed; batteries are not IT), when the site gives ``floor_mw`` and some fleet
+    capacity is chosen.
     """
 
     name = "investment"
@@ -194,11 +210,12 @@ class Investment:
 
     def link(self, m: Any, reg: Registry) -> None:
         floor = reg.window.config.site.floor_mw
-        decided = [e for e in reg.capacities if e.decided]
+        it = [e for e in reg.capacities if e.kind != "battery"]  # the cooled floor holds IT, not batteries
+        decided = [e for e in it if e.decided]
         if floor is None or not decided:
             return
         m.investment = pyo.Block(doc="Capacity decisions")
-        fixed = sum(e.fixed_mw for e in reg.capacities if not e.decided)
+        fixed = sum(e.fixed_mw for e in it if not e.decided)
         reg.add_rows(m.investment, "floor", ["floor"], [e.lin(reg, 1.0, 0) for e in decided], None, floor - fixed,
                      family="floor", doc="IT capacity of all fleets <= the cooled floor [MW]")
 
@@ -220,7 +237,8 @@ class Investment:
 def investment_summary(reg: Registry, sol: Any) -> dict[str, Any]:
     """The capacities in a solution and what they cost.
 
-    Returns ``{"capacity_mw": {fleet: MW}, "investment": {...}}``; ``investment`` holds, by
+    Returns ``{"capacity_mw": {fleet: MW}, "investment": {...}}`` (batteries by name: their power,
+    and their energy in ``investment.fleets``); ``investment`` holds, by
     fleet, whether the capacity was chosen, its capex, its yearly annuity and fixed O&M, and for
     the site: the capex, the yearly operating profit before capital charges
     (``operating_profit_usd_per_year``: the objective plus the capital streams, per year of the
@@ -236,6 +254,8 @@ def investment_summary(reg: Registry, sol: Any) -> dict[str, Any]:
     capex_total = annuity_total = fom_total = 0.0
     lifetimes = []
     for e in reg.capacities:
+        if e.kind == "battery" and e.name in caps:  # a free battery named as a fleet: the fleet's
+            continue
         mw = e.value(sol)
         mw = 0.0 if abs(mw) < 1e-9 else mw
         caps[e.name] = mw
@@ -251,6 +271,8 @@ def investment_summary(reg: Registry, sol: Any) -> dict[str, Any]:
         if e.decided:
             entry["min_mw"] = e.fleet.capacity_range.min
             entry["max_mw"] = e.fleet.capacity_range.max
+        if e.kind == "battery":  # its energy, chosen with the power
+            entry["energy_mwh"] = (e.fleet.duration_h * mw if e.decided else float(e.fleet.energy_mwh))
         if e.kind == "gpu":
             entry["contract_mw"] = (e.fleet.contract_share * mw if e.fleet.contract_share is not None
                                     else float(e.fleet.contract_mw))

@@ -98,7 +98,18 @@ class ProRataDemandCharge(DemandCharge):
 
 class PlanBatteries(Batteries):
     """A plan's batteries: a cyclic one ends the plan with at least the horizon's initial charge
-    (see the module docstring)."""
+    (see the module docstring). A power decision is refused: each plan would choose it again."""
+
+    def build(self, m: Any, reg: Registry) -> None:
+        """Refuse a power decision by name, then build as :class:`Batteries`."""
+        from ..errors import InputError, Problem
+
+        refused = [Problem(f"battery '{b.name}' has a power decision (power_mw = {{ min, max }}), which a plan on "
+                           "forecasts would choose again in every window: give power_mw as a number",
+                           key=f"battery.{b.name}.power_mw") for b in reg.window.config.battery if b.capacity_is_decision]
+        if refused:
+            raise InputError(refused)
+        super().build(m, reg)
 
     @staticmethod
     def end_target(battery: Any, start_mwh: float) -> float:
