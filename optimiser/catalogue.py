@@ -223,6 +223,10 @@ class Catalogue(Mapping[str, Machine]):
         self._machines: Mapping[str, Machine] = MappingProxyType(by_id)
         self.directory: Path | None = directory
 
+    def __reduce__(self) -> tuple:
+        # pickled (a scenario sent to a worker process keeps its catalogue) as its machines
+        return (Catalogue, (list(self._machines.values()), self.directory))
+
     def __getitem__(self, machine_id: str) -> Machine:
         return self._machines[machine_id]
 

@@ -9,6 +9,7 @@ horizon, and (from the command line) the command. See ``docs/outputs.md``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import platform
@@ -90,6 +91,7 @@ def input_files(scenario: Any) -> list[dict[str, Any]]:
     return out
 
 
+@functools.lru_cache(maxsize=None)  # an installed package's version does not change while it runs
 def _version(dist: str) -> str | None:
     try:
         return version(dist)

@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ class Results:
 
     dispatch: pd.DataFrame
     summary: dict[str, Any]
-    duals: dict[str, pd.Series]
+    duals: Mapping[str, pd.Series]
     solution: Solution
     uses_mw: pd.DataFrame | None = None
     """Power drawn at the meter by use (the kind each component registered its draws under:
@@ -198,16 +199,41 @@ def make_results(m: Any, sol: Solution) -> Results:
         },
         "provenance": collect_provenance(sc, info.options),  # inputs' hashes, versions, horizon
     }
-    duals: dict[str, pd.Series] = {}
+    where: dict[str, tuple[int, Any]] = {}
     for blk, start in sol.lp.blocks:
         if blk.registry is not reg:  # another dispatch model of the same Pyomo model
             continue
         parent = blk.component.parent_block()
         name = blk.name if parent is m else f"{parent.local_name}.{blk.name}"
-        keys = blk.keys
-        idx = pd.MultiIndex.from_tuples(keys) if keys and isinstance(keys[0], tuple) else pd.Index(keys)
-        duals[name] = pd.Series(sol.duals[start : start + len(keys)], index=idx, name=name)
-    return Results(frame, summary, duals, sol, uses_mw(reg, sol, frame.index))
+        where[name] = (start, blk.keys)
+    return Results(frame, summary, Duals(sol.duals, where), sol, uses_mw(reg, sol, frame.index))
+
+
+class Duals(Mapping):
+    """The duals of every registered constraint family, by name (``"balance"``, ``"gpu.sla"``):
+    a read-only mapping whose Series (indexed by the family's keys, a MultiIndex for tuples) are
+    made on first use: a sweep that reads none pays nothing for them."""
+
+    def __init__(self, values: np.ndarray, where: dict[str, tuple[int, Any]]):
+        self._values = values
+        self._where = where
+        self._made: dict[str, pd.Series] = {}
+
+    def __getitem__(self, name: str) -> pd.Series:
+        if name not in self._made:
+            start, keys = self._where[name]  # KeyError for a family not in the LP
+            idx = pd.MultiIndex.from_tuples(keys) if len(keys) and isinstance(keys[0], tuple) else pd.Index(keys)
+            self._made[name] = pd.Series(self._values[start : start + len(keys)], index=idx, name=name)
+        return self._made[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __repr__(self) -> str:
+        return f"<Duals of {', '.join(self._where)}>"
 
 
 def profit_by_month(by_stream: dict[str, np.ndarray], timestamps: pd.DatetimeIndex, timezone: str) -> dict:

@@ -1112,6 +1112,9 @@ class Scenario(HourlyInputs):
     data: pd.DataFrame
     folder: Path | None = None
     warnings: tuple[str, ...] = field(default=())
+    catalogue: Any = field(default=None, compare=False, repr=False)
+    """The machine catalogue the configuration was resolved with (reused by :meth:`with_series`
+    and :meth:`replace`, which need not read it again)."""
 
     @property
     def hours(self) -> int:
@@ -1126,7 +1129,7 @@ class Scenario(HourlyInputs):
         ``sc.with_series(btc_usd=lambda d: 1.2 * d["btc_usd"])``. The warnings about the inputs
         (filled gaps, mapped columns) are kept, except those about a column replaced.
         """
-        new = from_config(self.config, self.data.assign(**columns), folder=self.folder)
+        new = from_config(self.config, self.data.assign(**columns), folder=self.folder, catalogue=self.catalogue)
         return self._keep_input_warnings(new, replaced=columns)
 
     def replace(self, **changes: Any) -> "Scenario":
@@ -1139,7 +1142,7 @@ class Scenario(HourlyInputs):
         raw = self.config.model_dump(mode="json", exclude_none=True)
         for key, value in changes.items():
             _set_dotted(raw, key.replace("__", "."), value)
-        return self._keep_input_warnings(from_config(raw, self.data, folder=self.folder))
+        return self._keep_input_warnings(from_config(raw, self.data, folder=self.folder, catalogue=self.catalogue))
 
     def _keep_input_warnings(self, new: "Scenario", replaced: Mapping[str, Any] = {}) -> "Scenario":
         """``new`` with this scenario's warnings about its data (those the configuration does not
@@ -1687,7 +1690,7 @@ def from_config(
     extra = [c for c in data.columns if c not in keep]
     data = data[keep + extra].astype({c: float for c in keep})
     data = _complete_bitcoin(cfg, data)
-    return Scenario(cfg, data, folder, _config_warnings(cfg, data))
+    return Scenario(cfg, data, folder, _config_warnings(cfg, data), catalogue)
 
 
 def _catalogue_dir(cfg: ScenarioConfig, folder: Path | None) -> Path | None:
@@ -1811,7 +1814,7 @@ def load_scenario(
     fmt = "%Y-%m-%dT%H:%M:%SZ"
     cfg = cfg.model_copy(update={"start": data.index[0].strftime(fmt),
                                  "end": (data.index[-1] + pd.Timedelta(hours=1)).strftime(fmt)})
-    return Scenario(cfg, data, folder, tuple(notes) + _config_warnings(cfg, data))
+    return Scenario(cfg, data, folder, tuple(notes) + _config_warnings(cfg, data), catalogue)
 
 
 def _with_file(problem: Problem, file: str) -> Problem:
