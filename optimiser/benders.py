@@ -44,7 +44,7 @@ from typing import Any, Callable, Sequence
 import highspy
 import numpy as np
 
-from .errors import InfeasibleError, SolverError
+from .errors import DispatchError, InfeasibleError, SolverError
 
 #: A subproblem solved again through the model of record must give the same profit. [-]
 CHECK_RTOL = 1e-7
@@ -92,6 +92,10 @@ def _prepare(fut: Any, dec: list[tuple[str, Any]], c0: np.ndarray, options: dict
     for v, c in zip(_fixed_vars(m, dec), c0):
         v.fix(float(c))
     lp = compile_lp(m)
+    if lp.integrality is not None and np.any(lp.integrality):
+        raise DispatchError(f"future '{fut.name}' has integer variables (a time-basis SLA, credit tiers or an edit): "
+                            "Benders needs linear subproblems (their value must be concave in the capacities); "
+                            "solve it with method='extensive'")
     reg = m.dispatch
     cols = np.array([lp.var_start[id(v.parent_component())] + reg.info(v.parent_component()).position(v.index())
                      for v in _fixed_vars(m, dec)], dtype=np.int64)
@@ -151,6 +155,8 @@ def _final(sub: _Sub, dec: list[tuple[str, Any]], c: np.ndarray, options: dict[s
             raise SolverError(f"future '{sub.name}' is infeasible at the capacities chosen")
     for v, x in zip(_fixed_vars(sub.model, dec), c):
         v.fix(float(x))
+    sub.col_lo[sub.cols] = c  # the bounds of the answer (an infeasible solve elsewhere may have moved them)
+    sub.col_hi[sub.cols] = c
     lp, ranges, numerics, compile_s = compile_checked(sub.model)
     if not _same_lp(sub.lp, lp, sub.col_lo, sub.col_hi):
         sub.final = "solved cold: the model compiled again differs from the subproblem"
@@ -215,7 +221,9 @@ class _Master:
             lo_all = np.concatenate([lo_all, [-inf], np.zeros(s)])
             hi_all = np.concatenate([hi_all, [inf], np.full(s, inf)])
         self.h.addVars(len(cost), lo_all, hi_all)
-        self.h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
+        self.cost = cost
+        self.phase1 = True  # no objective until every future has an optimality cut (see solve)
+        self.h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), np.zeros(len(cost)))
         on = np.flatnonzero(np.ones(k, bool) if in_floor is None else in_floor).astype(np.int32)
         if floor is not None and len(on):  # the fleets' IT capacity (not the batteries')
             self.h.addRow(-inf, floor, len(on), on, np.ones(len(on)))
@@ -236,17 +244,24 @@ class _Master:
         self.h.addRow(b, highspy.kHighsInf, self.k, np.arange(self.k, dtype=np.int32), g.astype(float))
         self.cuts += 1
 
+    def objective_on(self) -> None:
+        """Every future has an optimality cut (its theta is bounded): the real objective."""
+        if self.phase1:
+            self.phase1 = False
+            self.h.changeColsCost(len(self.cost), np.arange(len(self.cost), dtype=np.int32), self.cost)
+
     def solve(self) -> tuple[np.ndarray, float]:
+        """The master's capacities and its value (an upper bound; ``inf`` while in phase one, when
+        it only looks for capacities no feasibility cut excludes)."""
         self.h.run()
         status = self.h.modelStatusToString(self.h.getModelStatus())
         if status == "Infeasible":
             raise InfeasibleError("no capacities within their ranges (and the cooled floor) let every future be met")
-        if status == "Unbounded":
-            raise InfeasibleError("a future cannot be met with the least capacities (each fleet's min), the first "
-                                  "tried: give min capacities every future can meet, or solve the extensive form")
         if status != "Optimal":
             raise SolverError(f"the Benders master ended with status '{status}'")
         x = np.asarray(self.h.getSolution().col_value, dtype=float)
+        if self.phase1:
+            return x[: self.k], np.inf
         return x[: self.k], -float(self.h.getInfo().objective_function_value)
 
 
@@ -312,14 +327,18 @@ def solve_benders(
         ub = np.inf
         c = lo.copy()
         history: list[dict[str, Any]] = []
+        has_cut = np.zeros(len(subs), bool)
         for it in range(1, max_iterations + 1):
             results = list(pool.map(lambda s: _evaluate(s, c), subs))
             feasible = all(r[0] == "opt" for r in results)
             for j, (kind, v, g, b) in enumerate(results):
                 if kind == "opt":
                     master.optimality_cut(j, v, g, c)
+                    has_cut[j] = True
                 else:
                     master.feasibility_cut(g, b)
+            if has_cut.all():
+                master.objective_on()
             if feasible:
                 vals = np.array([r[1] for r in results])
                 f = (1.0 - w) * float(prob @ vals) + (w * cvar(vals, prob, alpha) if w > 0 else 0.0)

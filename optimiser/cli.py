@@ -473,7 +473,7 @@ def _stochastic(args: argparse.Namespace, argv: list[str], state: "_Run") -> int
     from .options import check_options
     from .outdir import check_results_folder
     from .safety import escape
-    from .stochastic import read_futures, run_stochastic, value_of_information
+    from .stochastic import check_futures, read_futures, run_stochastic, value_of_information
 
     out = check_results_folder(args.out)
     options = check_options(dict(args.solver_option))
@@ -483,16 +483,18 @@ def _stochastic(args: argparse.Namespace, argv: list[str], state: "_Run") -> int
         raise InputError(f"--alpha must be within 0 (inclusive) and 1 (exclusive), not {args.alpha}")
     t0 = time.perf_counter()
     futs = read_futures(args.futures)
-    say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     try:
-        extra = {"progress": say} if args.method == "benders" else {}
-        res = run_stochastic(futs, risk_weight=args.risk_weight, alpha=args.alpha, options=options or None,
-                             method=args.method, **extra)
-        if args.value_of_information:
-            res.summary["value_of_information"] = value_of_information(
-                futs, options=options or None, recourse=res if args.risk_weight == 0 else None, progress=say)
-    except ValueError as err:  # futures that cannot make one program (check_futures)
+        check_futures(futs, args.risk_weight, args.alpha)
+    except ValueError as err:  # futures that cannot make one program
         raise InputError(f"{escape(args.futures)}: {err}") from None
+    say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    extra = {"progress": say} if args.method == "benders" else {}
+    res = run_stochastic(futs, risk_weight=args.risk_weight, alpha=args.alpha, options=options or None,
+                         method=args.method, **extra)
+    if args.value_of_information:
+        res.summary["value_of_information"] = value_of_information(
+            futs, options=options or None, recourse=res if args.risk_weight == 0 else None, progress=say,
+            method=args.method)
     res.summary["command"] = ["dispatch", *argv]
     state.out = out
     res.write(out)

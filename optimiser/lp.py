@@ -333,12 +333,16 @@ class _Columns:
         if type(expr) in (int, float):
             rest.append((weight, expr))
             return
-        reg = self._profits.get(id(expr)) if expr.is_named_expression_type() else None
+        named = expr.is_named_expression_type()
+        reg = self._profits.get(id(expr)) if named else None
         if reg is not None:
             lin = self._profit_linear(reg)
             if lin is not None:
                 known.append((weight, lin))
                 return
+        if named and reg is None and expr.expr is not None:  # another named expression: what it holds
+            self._split(expr.expr, weight, known, rest)
+            return
         if isinstance(expr, SumExpression) and not isinstance(expr, LinearExpression):
             for a in expr.args:
                 self._split(a, weight, known, rest)

@@ -177,7 +177,7 @@ def make_results(m: Any, sol: Solution) -> Results:
         "energy_mwh": energy,
         **extra,
         "profit_by_month_usd": profit_by_month(by_stream, sc.timestamps, sc.config.timezone),
-        "fleets": fleet_parameters(sc.config),
+        "fleets": fleet_parameters(sc.config, extra.get("investment")),
         "site": site_parameters(sc.config),
         "hours": n,
         "start": sc.timestamps[0].strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -266,7 +266,7 @@ def profit_by_month(by_stream: dict[str, np.ndarray], timestamps: pd.DatetimeInd
     return out
 
 
-def fleet_parameters(config: Any) -> dict[str, dict[str, Any]]:
+def fleet_parameters(config: Any, investment: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """What a report needs of each fleet's configuration (``summary.json`` key ``fleets``).
 
     The break-even power price of an ASIC fleet, the curtailment of any fleet and its power at
@@ -278,16 +278,21 @@ def fleet_parameters(config: Any) -> dict[str, dict[str, Any]]:
         ``{name: {"kind", "capacity_mw", "pue", "om_usd_per_mwh", ...}}``; ASICs add
         ``model``, ``efficiency_j_per_th``, ``pool_fee``; GPUs ``contract_mw``,
         ``contract_usd_per_mw_per_h``, ``availability``, ``billing_period``,
-        ``sla_credit_usd_per_mwh``. [MW, -, $/MWh, J/TH, $/MW/h]
+        ``sla_credit_usd_per_mwh``. A capacity the LP chose (``investment``, from the summary)
+        is reported as chosen, with the contract that follows from it, not as its range's max.
+        [MW, -, $/MWh, J/TH, $/MW/h]
     """
+    chosen = (investment or {}).get("fleets") or {}
     out: dict[str, dict[str, Any]] = {}
     for kind, f in config.fleets():
-        row: dict[str, Any] = {"kind": kind, "capacity_mw": f.capacity_mw, "pue": f.pue,
-                               "om_usd_per_mwh": f.om_usd_per_mwh}
+        c = chosen.get(f.name) if f.capacity_is_decision else None
+        row: dict[str, Any] = {"kind": kind, "capacity_mw": f.capacity_mw if c is None else c["capacity_mw"],
+                               "pue": f.pue, "om_usd_per_mwh": f.om_usd_per_mwh}
         if kind == "asic":
             row.update(model=f.model, efficiency_j_per_th=f.efficiency_j_per_th, pool_fee=f.pool_fee)
         elif kind == "gpu":
-            row.update(contract_mw=f.contract_mw, contract_usd_per_mw_per_h=f.contract_usd_per_mw_per_h,
+            row.update(contract_mw=f.contract_mw if c is None else c["contract_mw"],
+                       contract_usd_per_mw_per_h=f.contract_usd_per_mw_per_h,
                        availability=f.availability, billing_period=f.billing_period,
                        sla_credit_usd_per_mwh=f.sla_credit_usd_per_mwh)
         out[f.name] = row

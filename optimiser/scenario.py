@@ -441,6 +441,11 @@ class GpuFleet(_Fleet):
 
     @model_validator(mode="after")
     def _decision(self) -> "GpuFleet":
+        rng = self.capacity_range
+        if rng is not None and self.contract_share is None and rng.min < self.contract_mw - 1e-9:
+            raise _KeyError("capacity_mw.min", f"a hall with a fixed contract_mw of {self.contract_mw:g} MW needs at "
+                            f"least that capacity: give min >= {self.contract_mw:g} (not {rng.min:g}), or "
+                            "contract_share to scale the contract with the capacity")
         if self.contract_scales and (self.availability_basis == "time" or self.sla_credit_tiers):
             raise _KeyError("contract_share", "a contract that scales with a capacity decision takes an energy-basis "
                             "SLA without credit tiers (a time basis or tiers with a chosen contract is not linear): "

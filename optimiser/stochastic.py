@@ -159,7 +159,11 @@ def build_stochastic(
         if k not in bounds:
             raise ValueError(f"fixed_capacity_mw names '{k}', which is not a fleet whose capacity is chosen "
                              f"({', '.join(bounds)})")
-        m.capacity_mw[k].fix(float(v))
+        lo, hi = bounds[k]
+        tol = 1e-9 * max(1.0, abs(hi))
+        if not lo - tol <= float(v) <= hi + tol:
+            raise ValueError(f"fixed_capacity_mw['{k}'] = {v:g} is outside its range {lo:g} .. {hi:g} MW")
+        m.capacity_mw[k].fix(min(max(float(v), lo), hi))  # a solver's 1e-14 beyond a bound is the bound
     m.future = pyo.Block(m.S)
     for f in futures:
         build_into(m.future[f.name], f.scenario)
@@ -410,7 +414,8 @@ def mean_future(futures: Sequence[Future], name: str = "mean") -> Future:
 
 def value_of_information(futures: Sequence[Future], *, options: dict[str, Any] | None = None,
                          time_limit: float | None = None, recourse: StochasticResults | None = None,
-                         progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                         progress: Callable[[str], None] | None = None, method: str = "extensive",
+                         ) -> dict[str, Any]:
     """EVPI and VSS of the risk-neutral problem (see the module docstring).
 
     Parameters
@@ -419,6 +424,9 @@ def value_of_information(futures: Sequence[Future], *, options: dict[str, Any] |
         The risk-neutral stochastic solution if already solved (else it is solved here).
     progress
         Called with a line of text before each solve (the CLI prints it).
+    method
+        How the two stochastic programs (the recourse problem when not given, and the mean-value
+        capacities in every future) are solved: ``"extensive"`` or ``"benders"``.
 
     Returns
     -------
@@ -432,7 +440,7 @@ def value_of_information(futures: Sequence[Future], *, options: dict[str, Any] |
     say = progress or (lambda _line: None)
     if recourse is None or recourse.summary.get("risk_weight", 0.0) != 0.0:
         say("recourse problem (risk-neutral)")
-        recourse = run_stochastic(futures, options=options, time_limit=time_limit)
+        recourse = _run(futures, method, options, time_limit)
     ws, ws_caps = 0.0, {}
     for f in futures:
         say(f"wait-and-see: {f.name}")
@@ -445,8 +453,24 @@ def value_of_information(futures: Sequence[Future], *, options: dict[str, Any] |
     ev_res = optimiser.solve(optimiser.build(ev.scenario), options=options, time_limit=time_limit)
     ev_caps = {k: v for k, v in ev_res.summary["capacity_mw"].items() if k in recourse.capacity_mw}
     say("mean-value capacities in every future")
-    eev = run_stochastic(futures, options=options, time_limit=time_limit, fixed_capacity_mw=ev_caps)
+    if method == "benders":  # the capacities fixed: each future alone
+        eev_value = 0.0
+        for f in futures:
+            sc = f.scenario.replace(**{f"{kind}.{fl.name}.{fl.capacity_key}": float(np.clip(
+                ev_caps[fl.name], fl.capacity_range.min, fl.capacity_range.max)) for kind, fl in decisions(f.scenario)})
+            eev_value += f.probability * optimiser.solve(optimiser.build(sc), options=options,
+                                                         time_limit=time_limit).objective_usd
+    else:
+        eev_value = run_stochastic(futures, options=options, time_limit=time_limit,
+                                   fixed_capacity_mw=ev_caps).expected_profit_usd
     rp = recourse.expected_profit_usd
-    return {"ws_usd": ws, "rp_usd": rp, "eev_usd": eev.expected_profit_usd, "evpi_usd": ws - rp,
-            "vss_usd": rp - eev.expected_profit_usd, "ws_capacity_mw": ws_caps, "ev_capacity_mw": ev_caps,
+    return {"ws_usd": ws, "rp_usd": rp, "eev_usd": eev_value, "evpi_usd": ws - rp,
+            "vss_usd": rp - eev_value, "ws_capacity_mw": ws_caps, "ev_capacity_mw": ev_caps,
             "ev_objective_usd": ev_res.objective_usd}
+
+
+def _run(futures: Sequence[Future], method: str, options: dict[str, Any] | None,
+         time_limit: float | None) -> StochasticResults:
+    if method == "benders":
+        return run_stochastic(futures, options=options, method="benders")
+    return run_stochastic(futures, options=options, time_limit=time_limit)

@@ -521,3 +521,106 @@ def test_the_conversion_scenario_adds_up():
         got = s["cost_usd"].get(f"{kind}_{k}_capital", 0.0)
         assert got == pytest.approx(cfg[k].capex_usd_per_mw * annuity_factor(0.08, cfg[k].lifetime_years) * v * years,
                                     rel=1e-9, abs=0.01)  # a cent: a capacity of 1e-12 MW at ~1e6 $/MW
+
+
+# ------------------------------------------------------------------------------------------------
+# found in review: what Benders must refuse or get through, and what the report reads
+# ------------------------------------------------------------------------------------------------
+
+def test_benders_refuses_integer_subproblems():
+    """A time-basis SLA makes each future a MIP, whose value is not concave in the capacity and
+    whose duals are no subgradient: Benders refuses it by name; the extensive form solves it."""
+    gpu = {"name": "g", "capacity_mw": 10, "contract_mw": 10, "contract_usd_per_mw_per_h": 100.0,
+           "availability": 0.5, "availability_basis": "time", "billing_period": "horizon"}
+    cfg = {"site": {"import_mw": 25, "export_mw": 0}, "gpu": [gpu], "asic": [chosen("a", 20, 20.0)], **RATE0}
+    futs = [Future("x", 0.5, tiny(cfg, [30, 90, 30, 90], btc_usd=btc_for([60, 60, 60, 60]))),
+            Future("y", 0.5, tiny(cfg, [30, 200, 30, 200], btc_usd=btc_for([120, 20, 120, 20])))]
+    with pytest.raises(optimiser.DispatchError, match="integer variables.*method='extensive'"):
+        run_stochastic(futs, method="benders")
+    assert run_stochastic(futs).summary["objective_usd"] == pytest.approx(4000.0)
+
+
+def test_benders_finds_a_feasible_start():
+    """A GPU hall of 0..20 MW, wholly contracted at 100 $/MW/h under a 100 % SLA, power 30 $/MWh,
+    charged 10 $/MW-h: 60 $ a MW-hour. One future has 50 MW of import, the other 8 MW: a hall
+    above 8 MW cannot be served there, which Benders learns by feasibility cuts when its master
+    proposes more. Both methods: 8 MW, 2 hours x 8 MW x 60 = 960."""
+    gpu = {"name": "hall", "capacity_mw": {"max": 20}, "contract_share": 1.0, "contract_usd_per_mw_per_h": 100.0,
+           "availability": 1.0, **per_hour(10.0)}
+    wide = tiny({"site": {"import_mw": 50}, "gpu": [gpu], **RATE0}, [30, 30])
+    narrow = tiny({"site": {"import_mw": 8}, "gpu": [gpu], **RATE0}, [30, 30])
+    futs = [Future("wide", 0.5, wide), Future("narrow", 0.5, narrow)]
+    ext = run_stochastic(futs)
+    lines: list[str] = []
+    ben = run_stochastic(futs, method="benders", progress=lines.append)
+    assert ext.capacity_mw["hall"] == pytest.approx(8.0)
+    assert ben.capacity_mw["hall"] == pytest.approx(8.0)
+    assert ben.summary["objective_usd"] == pytest.approx(ext.summary["objective_usd"]) == pytest.approx(2 * 8 * 60)
+
+
+def test_benders_phase_one_when_the_least_capacities_fail():
+    """A must-take PPA of 10 MW that the site may not export (export_mw 0) must be used on site:
+    the least capacity (0 MW of ASICs) cannot take it, in either future. The fleet loses money
+    (it earns 100 $/MWh, is charged 200 $/MW-h; power at 0), so the answer is the least that
+    takes the PPA: 10 MW, -1,000 an hour, -2,000 over two. Benders starts at 0 MW, infeasible
+    everywhere: its phase one steers by feasibility cuts until every future has a point."""
+    cfg = {"site": {"import_mw": 50, "export_mw": 0}, "ppa": {"volume_mw": 10, "price_usd_per_mwh": 0.0},
+           "asic": [chosen("a", 20, 200.0)], **RATE0}
+    futs = [Future("x", 0.5, tiny(cfg, [0, 0], btc_usd=btc_for([100, 100]))),
+            Future("y", 0.5, tiny(cfg, [5, 5], btc_usd=btc_for([100, 100])))]
+    ext = run_stochastic(futs)
+    lines: list[str] = []
+    ben = run_stochastic(futs, method="benders", progress=lines.append)
+    assert ext.capacity_mw["a"] == pytest.approx(10.0)
+    assert ben.capacity_mw["a"] == pytest.approx(10.0)
+    assert ben.summary["objective_usd"] == pytest.approx(ext.summary["objective_usd"]) == pytest.approx(-2000.0)
+    assert "feasibility cut" in lines[0]
+
+
+def test_a_gpu_with_a_fixed_contract_needs_that_capacity():
+    gpu = {"name": "hall", "capacity_mw": {"max": 20}, "contract_mw": 10, "contract_usd_per_mw_per_h": 100.0}
+    with pytest.raises(InputError, match="capacity_mw.min"):
+        tiny({"site": {"import_mw": 50}, "gpu": [gpu], **RATE0}, [30])
+    ok = tiny({"site": {"import_mw": 50}, "gpu": [{**gpu, "capacity_mw": {"min": 10, "max": 20}}], **RATE0}, [30])
+    assert ok.config.gpu[0].capacity_range.min == 10
+
+
+def test_payback_is_null_beyond_the_lifetime():
+    """One hour of the risk case's low future (20 $/MWh, charged 50 $/MW-h, lifetime 1 year)
+    with the capacity forced to 10 MW: it loses money, so it never pays back (null), and its NPV
+    is negative; the high future (100 $/MWh) pays back: 50 x 8760 / (100 x 8760) = 0.5 years."""
+    cfg = {"site": {"import_mw": 20}, "asic": [chosen("a", 10, 50.0, lo=10.0)], **RATE0}
+    low = optimiser.solve(optimiser.build(tiny(cfg, [0], btc_usd=btc_for([20])))).summary["investment"]
+    high = optimiser.solve(optimiser.build(tiny(cfg, [0], btc_usd=btc_for([100])))).summary["investment"]
+    assert low["payback_years"] is None and low["npv_usd"] < 0
+    assert high["payback_years"] == pytest.approx(0.5)
+    # a profit that repays the capex only after the lifetime: 30 $/MWh earned, 50 charged over
+    # 1 year: operating 30 x 8760 a year against 50 x 8760 of capex: 1.67 years > 1: null
+    mid = optimiser.solve(optimiser.build(tiny(cfg, [0], btc_usd=btc_for([30])))).summary["investment"]
+    assert mid["operating_profit_usd_per_year"] == pytest.approx(10 * 30 * 8760)
+    assert mid["payback_years"] is None
+
+
+def test_the_report_reads_the_capacity_chosen():
+    """summary.json "fleets" (what the report draws the usable power and the curtailment from)
+    holds the chosen capacity and the contract that follows, not the range's max."""
+    from optimiser.report.data import usable_mw
+
+    sc = tiny({"site": {"import_mw": 300}, "asic": [chosen("a", 100, 45.0)], **RATE0}, [0, 0, 0, 0],
+              btc_usd=btc_for([30, 30, 30, 80]))
+    res = optimiser.solve(optimiser.build(sc))
+    assert res.summary["capacity_mw"]["a"] == pytest.approx(0.0, abs=1e-9)
+    assert res.summary["fleets"]["a"]["capacity_mw"] == pytest.approx(0.0, abs=1e-9)
+    assert float(np.max(usable_mw(res))) == pytest.approx(0.0, abs=1e-9)
+    gpu = {"name": "hall", "capacity_mw": {"max": 20}, "contract_share": 0.5, "contract_usd_per_mw_per_h": 100.0,
+           "availability": 1.0, **per_hour(30.0)}
+    r2 = optimiser.solve(optimiser.build(tiny({"site": {"import_mw": 50}, "gpu": [gpu], **RATE0}, [30, 30])))
+    assert r2.summary["fleets"]["hall"]["capacity_mw"] == pytest.approx(20.0)
+    assert r2.summary["fleets"]["hall"]["contract_mw"] == pytest.approx(10.0)
+
+
+def test_value_of_information_by_benders_matches():
+    futs = two_futures(5.0, 40.0, 60.0, 10.0)
+    v = value_of_information(futs, method="benders")
+    assert (v["ws_usd"], v["rp_usd"], v["eev_usd"], v["evpi_usd"], v["vss_usd"]) == pytest.approx(
+        (75.0, 50.0, 0.0, 25.0, 50.0), abs=1e-6)

@@ -234,6 +234,15 @@ class Investment:
         return investment_summary(reg, sol)
 
 
+def _payback(capex: float, operating: float, life: float | None) -> float | None:
+    """Simple payback, capex over the yearly operating profit [years]; ``None`` without capex, or
+    when it does not pay back within the longest lifetime (``life``)."""
+    if capex <= 0 or operating <= 0:
+        return None
+    years = capex / operating
+    return years if life is None or years <= life else None
+
+
 def investment_summary(reg: Registry, sol: Any) -> dict[str, Any]:
     """The capacities in a solution and what they cost.
 
@@ -244,7 +253,8 @@ def investment_summary(reg: Registry, sol: Any) -> dict[str, Any]:
     (``operating_profit_usd_per_year``: the objective plus the capital streams, per year of the
     horizon), the equivalent annual profit after them, the NPV over the longest lifetime (the
     horizon's average year repeated, shorter-lived assets renewed at the same cost) and the simple
-    payback (capex over the yearly operating profit; ``None`` when it never pays back).
+    payback (capex over the yearly operating profit; ``None`` when it does not pay back within the
+    longest lifetime).
     """
     cfg = reg.window.config
     rate = float(cfg.discount_rate or 0.0)
@@ -292,6 +302,6 @@ def investment_summary(reg: Registry, sol: Any) -> dict[str, Any]:
         "equivalent_annual_profit_usd": eap,
         "npv_years": life,
         "npv_usd": eap * present_value_factor(rate, life) if life else None,
-        "payback_years": (capex_total / operating if operating > 0 else None) if capex_total > 0 else None,
+        "payback_years": _payback(capex_total, operating, life),
     }
     return {"capacity_mw": caps, "investment": inv}
