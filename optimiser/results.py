@@ -537,6 +537,7 @@ def _pid_of(name: str, prefix: str) -> int | None:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs: a zombie (killed, not yet reaped by its parent) does not."""
     if pid == os.getpid():
         return True
     try:
@@ -547,7 +548,12 @@ def _alive(pid: int) -> bool:
         return True
     except OSError:
         return True
-    return True
+    try:  # Linux: the state after the command's closing parenthesis ("Z": a zombie)
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+        return stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] != b"Z"
+    except (OSError, ValueError):
+        return True
 
 
 def _exchange(a: Path, b: Path) -> bool:
