@@ -38,7 +38,7 @@ import dataclasses
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import highspy
@@ -70,7 +70,6 @@ class _Sub:
     solves: int = 0
     iterations: int = 0
     solve_s: float = 0.0
-    values: dict[bytes, float] = field(default_factory=dict)
 
 
 def _fixed_vars(m: Any, dec: list[tuple[str, Any]]) -> list[Any]:

@@ -113,7 +113,7 @@ class Batteries:
             energy += [Lin(soc, pos, 1.0, pos), Lin(soc, pos[:-1], -1.0, pos[1:]),
                        Lin(charge, pos, -eta, pos), Lin(discharge, pos, 1.0 / eta, pos)]
             if e.decided:  # soc[0] - ... - initial_soc D P = 0
-                energy.append(e.lin(reg, -b.initial_soc * b.duration_h, i * n))
+                energy.append(e.lin(-b.initial_soc * b.duration_h, i * n))
             else:
                 start[i * n] = s0
             if b.min_soc * b.energy_mwh > 0:
@@ -121,14 +121,14 @@ class Batteries:
                 floor_lins.append(Lin(soc, pos, 1.0, rows))
                 floor_keys += [(b.name, t) for t in range(n)]
                 if e.decided:  # soc - min_soc D P >= 0
-                    floor_lins.append(e.lin(reg, -b.min_soc * b.duration_h, rows))
+                    floor_lins.append(e.lin(-b.min_soc * b.duration_h, rows))
                     floor_lo.append(np.zeros(n))
                 else:
                     floor_lo.append(np.full(n, b.min_soc * b.energy_mwh))
             if b.cyclic:
                 end_lins.append(Lin(soc, [pos[-1]], 1.0, [len(end_keys)]))
                 if e.decided:  # soc[last] - min(initial_soc, max_soc) D P >= 0
-                    end_lins.append(e.lin(reg, -min(b.initial_soc, b.max_soc) * b.duration_h, len(end_keys)))
+                    end_lins.append(e.lin(-min(b.initial_soc, b.max_soc) * b.duration_h, len(end_keys)))
                     end_lo.append(0.0)
                 else:
                     end_lo.append(self.end_target(b, s0))
@@ -154,7 +154,6 @@ class Batteries:
 
         def report(sol: Any) -> dict[str, np.ndarray]:
             c, d, s = (sol.value(v).reshape(len(bats), n) for v in (charge, discharge, soc))
-            self.power_chosen = {b.name: chosen[b.name].value(sol) for b in bats}
             r = sol.value(reserve).reshape(len(bats), n) if reserve is not None else None
             cols: dict[str, np.ndarray] = {}
             for i, b in enumerate(bats):
@@ -202,10 +201,10 @@ class Batteries:
             energy_lins += common + [Lin(soc, pos[:-1], -eta, pos[1:])]
             e = self.chosen[b.name]
             if e.decided:  # reserve - c + d - P <= 0; ... - eta (soc[t-1] - min_soc D P) <= 0, soc[-1] = initial_soc D P
-                power_lins.append(e.lin(reg, -1.0, pos))
+                power_lins.append(e.lin(-1.0, pos))
                 coef = np.full(n, eta * b.min_soc * b.duration_h)
                 coef[0] = -eta * (b.initial_soc - b.min_soc) * b.duration_h
-                energy_lins.append(e.lin(reg, coef, pos))
+                energy_lins.append(e.lin(coef, pos))
                 power_up[pos] = 0.0
             else:
                 floor = b.min_soc * b.energy_mwh

@@ -497,16 +497,13 @@ def add_capacity_rows(m: Any, reg: Registry, block: Any, var: Any, names: Sequen
     For each fleet ``k`` in ``capacity`` (a function ``fn(m)`` returning a linear Pyomo
     expression, e.g. a capacity decision ``m.invest.capacity["s21"]``), add
     ``var[k, t] <= fn(m)`` for every hour, as the registered family ``<block>.capacity``
-    (keys ``(k, t)``) when the expression is linear in registered variables, else as a Pyomo
-    constraint ``<block>.capacity_<k>``. Call it from a component's ``link`` (every variable of
-    pass one exists then). [MW]
+    (keys ``(k, t)``, :func:`add_limit_rows`) when the expression is linear in registered
+    variables, else as a Pyomo constraint ``<block>.capacity_<k>``. Call it from a component's
+    ``link`` (every variable of pass one exists then). [MW]
     """
     from pyomo.repn import generate_standard_repn
 
-    n = reg.n
-    hours = np.arange(n)
-    vi = reg.info(var)
-    keys, lins, rhs = [], [], []
+    limits = {}
     for k, fn in capacity.items():
         expr = fn(m)
         repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
@@ -515,16 +512,30 @@ def add_capacity_rows(m: Any, reg: Registry, block: Any, var: Any, names: Sequen
             block.add_component(f"capacity_{k}", pyo.Constraint(m.T, rule=lambda _m, t, k=k, e=expr: var[k, t] <= e,
                                                                  doc=f"IT power of {k} <= its capacity [MW]"))
             continue
-        row0 = len(keys)
+        limits[k] = ([(info, info.position(v.index()), c) for info, v, c in parts], float(pyo.value(repn.constant)))
+    add_limit_rows(block, reg, "capacity", var, limits, doc="IT power <= the fleet's capacity (a model expression) [MW]")
+
+
+def add_limit_rows(block: Any, reg: Registry, name: str, var: Any,
+                   limits: dict[str, tuple[list[tuple[VarInfo, int, float]], float]], doc: str) -> None:
+    """Keep ``var[k, t] <= sum_j c_j x_j + constant_k`` every hour, for each fleet ``k`` of
+    ``limits`` (``k -> ([(registration of x_j, position of x_j, c_j), ...], constant_k)``; the
+    ``x_j`` are single columns, a capacity), as the registered family ``<block>.<name>`` (keys
+    ``(k, t)``, family ``capacity``). ``var`` is registered with keys ``(fleet, hour)``. [MW]
+    """
+    if not limits:
+        return
+    n = reg.n
+    hours = np.arange(n)
+    vi = reg.info(var)
+    keys, lins, rhs = [], [], []
+    for k, (parts, constant) in limits.items():
+        rows = len(keys) + hours
         keys += [(k, t) for t in range(n)]
-        lins.append(Lin(var, vi.position((k, 0)) + hours, 1.0, row0 + hours))
-        for info, v, c in parts:
-            lins.append(Lin(info.component, np.full(n, info.position(v.index())),
-                            -float(c), row0 + hours))
-        rhs += [float(pyo.value(repn.constant))] * n
-    if keys:
-        reg.add_rows(block, "capacity", keys, lins, None, np.array(rhs), family="capacity",
-                     doc="IT power <= the fleet's capacity (a model expression) [MW]")
+        lins.append(Lin(var, vi.position((k, 0)) + hours, 1.0, rows))
+        lins += [Lin(info.component, np.full(n, pos), -float(c), rows) for info, pos, c in parts]
+        rhs.append(np.full(n, float(constant)))
+    reg.add_rows(block, name, keys, lins, None, np.concatenate(rhs), family="capacity", doc=doc)
 
 
 def _current(by_id: dict[int, Any], items: list) -> dict[int, Any]:

@@ -122,7 +122,6 @@ class GpuFleets:
         hours = np.arange(n)
         # chosen capacities: firm <= share x C (a contract that scales) and spot <= C - contract
         chosen = add_fleet_capacity(m.gpu, reg, "gpu", fleets)
-        self.chosen = chosen
         capacity_rows(m.gpu, reg, "firm_within_contract", firm,
                       [(chosen[g.name], g.contract_share) for g in fleets if g.contract_scales],
                       doc="Firm IT power <= the contract, a share of the capacity chosen [MW]")
@@ -137,7 +136,7 @@ class GpuFleets:
             reg.add_load("gpu", g.name, Lin(spot, pos, g.pue, hours))
             if g.contract_scales:  # the contract is a share of the capacity chosen
                 reg.add_term(f"gpu_{g.name}_contract", "revenue",
-                             [chosen[g.name].lin(reg, g.contract_usd_per_mw_per_h * g.contract_share, hours)])
+                             [chosen[g.name].lin(g.contract_usd_per_mw_per_h * g.contract_share, hours)])
             else:
                 reg.add_term(f"gpu_{g.name}_contract", "revenue",
                              hourly_constant=g.contract_usd_per_mw_per_h * g.contract_mw)
@@ -151,7 +150,7 @@ class GpuFleets:
             if g.sla_credit_usd_per_mwh and g.contract_scales:
                 reg.add_term(f"gpu_{g.name}_sla_credit", "cost",
                              [Lin(firm, pos, -g.sla_credit_usd_per_mwh, hours),
-                              chosen[g.name].lin(reg, g.sla_credit_usd_per_mwh * g.contract_share, hours)])
+                              chosen[g.name].lin(g.sla_credit_usd_per_mwh * g.contract_share, hours)])
             elif g.sla_credit_usd_per_mwh:
                 reg.add_term(f"gpu_{g.name}_sla_credit", "cost", [Lin(firm, pos, -g.sla_credit_usd_per_mwh, hours)],
                              hourly_constant=g.sla_credit_usd_per_mwh * g.contract_mw)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pyomo.core as pyo
 
-from .core import Lin, Registry
+from .core import Lin, Registry, add_limit_rows
 
 #: Hours in the year of the annuities. [h]
 HOURS_PER_YEAR = 8760.0
@@ -88,7 +88,7 @@ class CapacityEntry:
         """True when the LP chooses it."""
         return self.var is not None
 
-    def lin(self, reg: Registry, coef: Any, row: Any) -> Lin:
+    def lin(self, coef: Any, row: Any) -> Lin:
         """``coef x capacity`` on rows (or hours) ``row`` (a decision only)."""
         row = np.atleast_1d(np.asarray(row, dtype=np.int64))
         return Lin(self.var, np.full(len(row), self.pos), coef, row)
@@ -161,7 +161,7 @@ def add_fleet_capacity(block: Any, reg: Registry, kind: str, fleets: Any) -> dic
                 continue
             per_h = per_year / HOURS_PER_YEAR
             if e.decided:
-                reg.add_term(f"{kind}_{f.name}_{part}", "cost", [e.lin(reg, per_h, hours)])
+                reg.add_term(f"{kind}_{f.name}_{part}", "cost", [e.lin(per_h, hours)])
             else:
                 reg.add_term(f"{kind}_{f.name}_{part}", "cost", hourly_constant=per_h * e.fixed_mw)
     return out
@@ -170,7 +170,7 @@ def add_fleet_capacity(block: Any, reg: Registry, kind: str, fleets: Any) -> dic
 def capacity_rows(block: Any, reg: Registry, name: str, var: Any, entries: list[tuple[CapacityEntry, float]],
                   doc: str, offsets: list[float] | None = None) -> None:
     """Keep ``var[k, t] <= share x C_k - offset_k`` each hour, as the family ``<block>.<name>``
-    (keys ``(k, t)``), for chosen capacities ``C_k``.
+    (keys ``(k, t)``, :func:`~optimiser.model.core.add_limit_rows`), for chosen capacities ``C_k``.
 
     Parameters
     ----------
@@ -179,19 +179,9 @@ def capacity_rows(block: Any, reg: Registry, name: str, var: Any, entries: list[
     offsets
         MW taken off each fleet's limit (default none). [MW]
     """
-    if not entries:
-        return
-    n = reg.n
-    hours = np.arange(n)
-    vi = reg.info(var)
-    keys, lins, rhs = [], [], []
-    for i, (e, share) in enumerate(entries):
-        row0 = i * n
-        keys += [(e.name, t) for t in range(n)]
-        lins.append(Lin(var, vi.position((e.name, 0)) + hours, 1.0, row0 + hours))
-        lins.append(e.lin(reg, -float(share), row0 + hours))
-        rhs.append(np.full(n, -(offsets[i] if offsets else 0.0)))
-    reg.add_rows(block, name, keys, lins, None, np.concatenate(rhs), family="capacity", doc=doc)
+    limits = {e.name: ([(reg.info(e.var), e.pos, float(share))], -(offsets[i] if offsets else 0.0))
+              for i, (e, share) in enumerate(entries)}
+    add_limit_rows(block, reg, name, var, limits, doc)
 
 
 class Investment:
@@ -216,7 +206,7 @@ class Investment:
             return
         m.investment = pyo.Block(doc="Capacity decisions")
         fixed = sum(e.fixed_mw for e in it if not e.decided)
-        reg.add_rows(m.investment, "floor", ["floor"], [e.lin(reg, 1.0, 0) for e in decided], None, floor - fixed,
+        reg.add_rows(m.investment, "floor", ["floor"], [e.lin(1.0, 0) for e in decided], None, floor - fixed,
                      family="floor", doc="IT capacity of all fleets <= the cooled floor [MW]")
 
     @staticmethod
@@ -287,7 +277,7 @@ def investment_summary(reg: Registry, sol: Any) -> dict[str, Any]:
             entry["contract_mw"] = (e.fleet.contract_share * mw if e.fleet.contract_share is not None
                                     else float(e.fleet.contract_mw))
         fleets[e.name] = entry
-    objective = float(sol.objective) if hasattr(sol, "objective") else float("nan")
+    objective = float(sol.objective)
     eap = objective / years if years > 0 else 0.0  # equivalent annual profit, after capital charges
     operating = eap + annuity_total  # before the capex annuity, after fixed O&M
     life = max(lifetimes) if lifetimes else None

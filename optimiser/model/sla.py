@@ -211,7 +211,7 @@ def add_sla(m: Any, reg: Registry, firm: Any, chosen: dict[str, Any] | None = No
         if g.contract_scales:  # the contract is share x C: the rows' constant moves onto C
             assert chosen is not None
             per_mw = g.contract_share * (counts - (1.0 - g.availability) * np.asarray(total, float))
-            target["lins"].append(chosen[g.name].lin(reg, -per_mw, row0 + np.arange(len(labels))))
+            target["lins"].append(chosen[g.name].lin(-per_mw, row0 + np.arange(len(labels))))
             rhs = list(spent)
         elif g.availability_basis == "energy" and not g.tiers:
             # outages and availability known in advance keep their share of the budget
